@@ -1,0 +1,79 @@
+package testenv
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/kilnml/kiln/pkg/onnx"
+)
+
+// AllTypes lists the element types that the Identity fixture carries, one
+// input "in_<type>" and output "out_<type>" each, shape [-1, 2].
+var AllTypes = []onnx.DataType{
+	onnx.Bool, onnx.Uint8, onnx.Uint16, onnx.Uint32, onnx.Uint64,
+	onnx.Int8, onnx.Int16, onnx.Int32, onnx.Int64,
+	onnx.Float16, onnx.Float, onnx.Double, onnx.BFloat16, onnx.String,
+}
+
+// IdentityModel returns a model that passes one tensor of every type in AllTypes through.
+func IdentityModel(t testing.TB) *onnx.Model {
+	t.Helper()
+	b := onnx.NewBuilder("identity")
+	for _, dt := range AllTypes {
+		in, out := "in_"+dt.String(), "out_"+dt.String()
+		b.Input(in, onnx.TensorType(dt, -1, 2)).
+			Node("Identity", []string{in}, []string{out}).
+			Output(out, onnx.TensorType(dt, -1, 2))
+	}
+	return build(t, b)
+}
+
+// MultiIOModel returns a model with inputs a and b (float [-1,3]) and outputs
+// sum = a+b, product = a*b (float [-1,3]) and argmax = argmax(a+b) (int64 [-1]).
+func MultiIOModel(t testing.TB) *onnx.Model {
+	t.Helper()
+	b := onnx.NewBuilder("multi").
+		Input("a", onnx.TensorType(onnx.Float, -1, 3)).
+		Input("b", onnx.TensorType(onnx.Float, -1, 3)).
+		Node("Add", []string{"a", "b"}, []string{"sum"}).
+		Node("Mul", []string{"a", "b"}, []string{"product"}).
+		Node("ArgMax", []string{"sum"}, []string{"argmax"}, onnx.AttrInt("axis", 1), onnx.AttrInt("keepdims", 0)).
+		Output("sum", onnx.TensorType(onnx.Float, -1, 3)).
+		Output("product", onnx.TensorType(onnx.Float, -1, 3)).
+		Output("argmax", onnx.TensorType(onnx.Int64, -1))
+	return build(t, b)
+}
+
+// ZipMapModel returns a scikit-learn style classifier head: input "x"
+// (float [-1,3]) goes through Softmax to "probabilities" and through ZipMap
+// (labels 0, 1, 2) to "output_probability", a seq(map(int64, float)).
+func ZipMapModel(t testing.TB) *onnx.Model {
+	t.Helper()
+	b := onnx.NewBuilder("zipmap").
+		Opset("ai.onnx.ml", 3).
+		Input("x", onnx.TensorType(onnx.Float, -1, 3)).
+		Node("Softmax", []string{"x"}, []string{"probabilities"}, onnx.AttrInt("axis", 1)).
+		DomainNode("ai.onnx.ml", "ZipMap", []string{"probabilities"}, []string{"output_probability"}, onnx.AttrInts("classlabels_int64s", 0, 1, 2)).
+		Output("probabilities", onnx.TensorType(onnx.Float, -1, 3)).
+		Output("output_probability", onnx.SequenceType(onnx.MapType(onnx.Int64, onnx.TensorType(onnx.Float))))
+	return build(t, b)
+}
+
+// WriteModel writes m into a temporary folder and returns its path.
+func WriteModel(t testing.TB, m *onnx.Model) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "model.onnx")
+	if err := m.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func build(t testing.TB, b *onnx.Builder) *onnx.Model {
+	t.Helper()
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

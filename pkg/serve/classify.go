@@ -1,0 +1,117 @@
+package serve
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/runtime"
+)
+
+// paramClassification asks for the top K classes of an output (Triton's classification extension).
+const paramClassification = "classification"
+
+// classify replaces each output requested with "classification": K by its
+// top K classes per row: a BYTES tensor [rows, K] of "score:index" or
+// "score:index:label", labels taken from the output's keys or the model's
+// class_names metadata.
+func classify(v *Version, req *oip.InferRequest, outputs []*oip.Tensor) ([]*oip.Tensor, error) {
+	for i, ro := range req.Outputs {
+		k, ok := ro.Parameters.Int(paramClassification)
+		if !ok {
+			continue
+		}
+		if k < 1 {
+			return nil, badRequest("output %q: classification must be a positive count, got %d", ro.Name, k)
+		}
+		var err error
+		if outputs[i], err = topK(outputs[i], int(k), classLabels(v, outputs[i])); err != nil {
+			return nil, err
+		}
+	}
+	return outputs, nil
+}
+
+func classLabels(v *Version, t *oip.Tensor) []string {
+	if keys, ok := t.Parameters[runtime.ParamKeys].([]string); ok {
+		return keys
+	}
+	if names := v.Runtime.Info.Metadata["class_names"]; names != "" {
+		return strings.Split(names, ",")
+	}
+	return nil
+}
+
+func topK(t *oip.Tensor, k int, labels []string) (*oip.Tensor, error) {
+	scores, err := floats(t)
+	if err != nil {
+		return nil, err
+	}
+	if len(t.Shape) == 0 || len(t.Shape) > 2 {
+		return nil, badRequest("output %q: classification needs a 1-D or 2-D output, got shape %v", t.Name, t.Shape)
+	}
+	classes := int(t.Shape[len(t.Shape)-1])
+	rows := 1
+	if len(t.Shape) == 2 {
+		rows = int(t.Shape[0])
+	}
+	k = min(k, classes)
+	out := make([][]byte, 0, rows*k)
+	order := make([]int, classes)
+	for r := range rows {
+		row := scores[r*classes : (r+1)*classes]
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortStableFunc(order, func(a, b int) int {
+			switch {
+			case row[a] > row[b]:
+				return -1
+			case row[a] < row[b]:
+				return 1
+			}
+			return 0
+		})
+		for _, idx := range order[:k] {
+			entry := strconv.FormatFloat(row[idx], 'g', -1, 64) + ":" + strconv.Itoa(idx)
+			if idx < len(labels) {
+				entry += ":" + labels[idx]
+			}
+			out = append(out, []byte(entry))
+		}
+	}
+	shape := []int64{int64(k)}
+	if len(t.Shape) == 2 {
+		shape = []int64{int64(rows), int64(k)}
+	}
+	return oip.NewBytesTensor(t.Name, shape, out), nil
+}
+
+// floats reads a numeric tensor as float64 scores.
+func floats(t *oip.Tensor) ([]float64, error) {
+	switch t.Datatype {
+	case oip.FP32:
+		return widen[float32](t)
+	case oip.FP64:
+		return widen[float64](t)
+	case oip.Int32:
+		return widen[int32](t)
+	case oip.Int64:
+		return widen[int64](t)
+	}
+	return nil, badRequest("output %q: classification needs FP32, FP64, INT32 or INT64 scores, not %s", t.Name, t.Datatype)
+}
+
+func widen[T float32 | float64 | int32 | int64](t *oip.Tensor) ([]float64, error) {
+	vals, err := oip.Values[T](t)
+	if err != nil {
+		return nil, fmt.Errorf("output %q: %w", t.Name, err)
+	}
+	out := make([]float64, len(vals))
+	for i, v := range vals {
+		out[i] = float64(v)
+	}
+	return out, nil
+}

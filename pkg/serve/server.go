@@ -1,0 +1,137 @@
+// Package serve is the serving node: the models it holds and the Open
+// Inference Protocol v2 REST API (KServe v2 / Triton HTTP) over them.
+package serve
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/kilnml/kiln/pkg/oip"
+)
+
+// DefaultBodyLimit is the largest request body accepted unless Options say otherwise.
+const DefaultBodyLimit = 64 << 20
+
+// Options configure a Server.
+type Options struct {
+	// BodyLimit is the largest request body in bytes; 0 means DefaultBodyLimit.
+	BodyLimit int64
+	// Registry receives the server's metrics and is served at /metrics;
+	// nil means a new registry.
+	Registry *prometheus.Registry
+	// Logger receives one line per failed request; nil means slog.Default().
+	Logger *slog.Logger
+	// Version is reported in the server metadata.
+	Version string
+}
+
+// Server answers OIP v2 REST requests for the models of a Manager.
+type Server struct {
+	models  *Manager
+	opts    Options
+	metrics *metrics
+	engine  *gin.Engine
+}
+
+// Extensions lists the OIP extensions the server implements.
+var Extensions = []string{"binary_tensor_data", "classification"}
+
+// NewServer returns a server for the models of m.
+func NewServer(m *Manager, opts Options) *Server {
+	if opts.BodyLimit <= 0 {
+		opts.BodyLimit = DefaultBodyLimit
+	}
+	if opts.Registry == nil {
+		opts.Registry = prometheus.NewRegistry()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{models: m, opts: opts, metrics: newMetrics(opts.Registry)}
+	s.engine = s.routes()
+	return s
+}
+
+// Handler returns the HTTP handler of every route.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, err any) {
+		s.opts.Logger.Error("panic in handler", "path", c.Request.URL.Path, "panic", err)
+		c.AbortWithStatusJSON(http.StatusInternalServerError, oip.ErrorResponse{Error: "internal error"})
+	}))
+	e.HandleMethodNotAllowed = true
+	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "no such endpoint: "+c.Request.URL.Path) })
+	e.NoMethod(func(c *gin.Context) {
+		writeError(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
+	})
+
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})))
+	v2 := e.Group("/v2")
+	v2.GET("", s.serverMetadata)
+	v2.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"live": true}) })
+	v2.GET("/health/ready", s.serverReady)
+	for _, prefix := range []string{"/models/:model", "/models/:model/versions/:version"} {
+		v2.GET(prefix, s.modelMetadata)
+		v2.GET(prefix+"/ready", s.modelReady)
+		v2.POST(prefix+"/infer", s.infer)
+	}
+	return e
+}
+
+func (s *Server) serverMetadata(c *gin.Context) {
+	c.JSON(http.StatusOK, oip.ServerMetadata{Name: "kiln", Version: s.opts.Version, Extensions: Extensions})
+}
+
+func (s *Server) serverReady(c *gin.Context) {
+	if !s.models.Ready() {
+		c.JSON(http.StatusServiceUnavailable, gin.H{"ready": false})
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"ready": true})
+}
+
+func (s *Server) modelMetadata(c *gin.Context) {
+	v, err := s.models.Get(c.Param("model"), c.Param("version"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, oip.ModelMetadata{
+		Name:     v.Model,
+		Versions: s.models.Versions(v.Model),
+		Platform: "onnxruntime_onnx",
+		Inputs:   v.Inputs,
+		Outputs:  v.Outputs,
+	})
+}
+
+func (s *Server) modelReady(c *gin.Context) {
+	v, err := s.models.Get(c.Param("model"), c.Param("version"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"name": v.Model, "ready": true})
+}
+
+// fail writes err as an OIP error body with the status statusOf gives it.
+func (s *Server) fail(c *gin.Context, err error) int {
+	code := statusOf(err)
+	if code >= 500 {
+		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "status", code, "err", err)
+	}
+	writeError(c, code, err.Error())
+	return code
+}
+
+func writeError(c *gin.Context, code int, msg string) {
+	c.AbortWithStatusJSON(code, oip.ErrorResponse{Error: msg})
+}
