@@ -1,6 +1,7 @@
 package testenv
 
 import (
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -76,4 +77,28 @@ func build(t testing.TB, b *onnx.Builder) *onnx.Model {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// SlowModel returns a model whose run time grows with the batch: input "x"
+// (float [-1,1024]) goes through layers MatMuls with one shared 1024x1024
+// weight to "y" (float [-1,1024]). Useful for requests that must stay in flight.
+func SlowModel(t testing.TB, layers int) *onnx.Model {
+	t.Helper()
+	w := make([]float32, 1024*1024)
+	for i := range w {
+		w[i] = float32(i%7-3) / 4096
+	}
+	b := onnx.NewBuilder("slow").
+		Input("x", onnx.TensorType(onnx.Float, -1, 1024)).
+		Initializer("w", onnx.Float, []int64{1024, 1024}, w)
+	prev := "x"
+	for i := range layers {
+		next := fmt.Sprintf("h%d", i)
+		if i == layers-1 {
+			next = "y"
+		}
+		b.Node("MatMul", []string{prev, "w"}, []string{next})
+		prev = next
+	}
+	return build(t, b.Output("y", onnx.TensorType(onnx.Float, -1, 1024)))
 }

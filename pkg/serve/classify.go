@@ -52,6 +52,10 @@ func topK(t *oip.Tensor, k int, labels []string) (*oip.Tensor, error) {
 	if len(t.Shape) == 0 || len(t.Shape) > 2 {
 		return nil, badRequest("output %q: classification needs a 1-D or 2-D output, got shape %v", t.Name, t.Shape)
 	}
+	bitSize := 64
+	if t.Datatype == oip.FP32 {
+		bitSize = 32
+	}
 	classes := int(t.Shape[len(t.Shape)-1])
 	rows := 1
 	if len(t.Shape) == 2 {
@@ -75,7 +79,7 @@ func topK(t *oip.Tensor, k int, labels []string) (*oip.Tensor, error) {
 			return 0
 		})
 		for _, idx := range order[:k] {
-			entry := strconv.FormatFloat(row[idx], 'g', -1, 64) + ":" + strconv.Itoa(idx)
+			entry := strconv.FormatFloat(row[idx], 'g', -1, bitSize) + ":" + strconv.Itoa(idx)
 			if idx < len(labels) {
 				entry += ":" + labels[idx]
 			}
