@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io"
 	"regexp"
+	"time"
 )
 
 var digestPattern = regexp.MustCompile(`^sha256:([0-9a-f]{64})$`)
@@ -151,4 +152,23 @@ func (v *verifier) stop() {
 		v.pw.CloseWithError(errors.New("upload abandoned"))
 		<-v.checked
 	}
+}
+
+// OpenBlob opens length bytes (length < 0: all) of a blob from offset off.
+func (s *Service) OpenBlob(ctx context.Context, digest string, off, length int64) (io.ReadCloser, error) {
+	hexDigest, err := ParseDigest(digest)
+	if err != nil {
+		return nil, err
+	}
+	return s.store.GetRange(ctx, blobKey(hexDigest), off, length)
+}
+
+// PresignBlob returns a URL that downloads a blob directly from storage, or
+// an error wrapping errors.ErrUnsupported when the store has no such URLs.
+func (s *Service) PresignBlob(ctx context.Context, digest string, ttl time.Duration) (string, error) {
+	hexDigest, err := ParseDigest(digest)
+	if err != nil {
+		return "", err
+	}
+	return s.store.PresignGet(ctx, blobKey(hexDigest), ttl)
 }

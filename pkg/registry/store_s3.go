@@ -156,22 +156,17 @@ func (s *S3Store) putSmall(ctx context.Context, op, key string, data []byte, opt
 	return info.ETag, nil
 }
 
-// Get implements Store.
+// Get implements Store; content and attributes come from one request.
 func (s *S3Store) Get(ctx context.Context, key string) (io.ReadCloser, Attributes, error) {
 	k, err := s.key(key)
 	if err != nil {
 		return nil, Attributes{}, err
 	}
-	obj, err := s.client.GetObject(ctx, s.bucket, k, minio.GetObjectOptions{})
+	rc, info, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, k, minio.GetObjectOptions{})
 	if err != nil {
 		return nil, Attributes{}, s3Error("get", key, err)
 	}
-	info, err := obj.Stat()
-	if err != nil {
-		obj.Close()
-		return nil, Attributes{}, s3Error("get", key, err)
-	}
-	return obj, objectAttributes(info), nil
+	return rc, objectAttributes(info), nil
 }
 
 // GetRange implements Store.
@@ -180,8 +175,11 @@ func (s *S3Store) GetRange(ctx context.Context, key string, off, length int64) (
 	if err != nil {
 		return nil, err
 	}
+	if length == 0 {
+		return io.NopCloser(strings.NewReader("")), nil
+	}
 	var opts minio.GetObjectOptions
-	end := int64(0) // 0 with off > 0: to the end
+	end := int64(0) // with off > 0: to the end
 	if length > 0 {
 		end = off + length - 1
 	}
@@ -190,18 +188,11 @@ func (s *S3Store) GetRange(ctx context.Context, key string, off, length int64) (
 			return nil, fmt.Errorf("%w: range %d+%d of %s", ErrInvalid, off, length, key)
 		}
 	}
-	if length == 0 {
-		return io.NopCloser(strings.NewReader("")), nil
-	}
-	obj, err := s.client.GetObject(ctx, s.bucket, k, opts)
+	rc, _, _, err := minio.Core{Client: s.client}.GetObject(ctx, s.bucket, k, opts)
 	if err != nil {
 		return nil, s3Error("get range", key, err)
 	}
-	if _, err := obj.Stat(); err != nil {
-		obj.Close()
-		return nil, s3Error("get range", key, err)
-	}
-	return obj, nil
+	return rc, nil
 }
 
 // Iter implements Store.
