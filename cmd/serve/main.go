@@ -32,6 +32,7 @@ var version = "dev"
 type config struct {
 	addr            string
 	models          flagenv.Strings
+	sources         []serve.Source
 	repository      string
 	ortLib          string
 	bodyLimit       int64
@@ -82,26 +83,14 @@ func parseFlags(args []string) (*config, error) {
 	if len(cfg.models) == 0 && cfg.repository == "" {
 		return nil, errors.New("no models: pass --model NAME=PATH.onnx or --model-repository DIR")
 	}
-	return cfg, nil
-}
-
-func sources(cfg *config) ([]serve.Source, error) {
-	var out []serve.Source
 	for _, spec := range cfg.models {
 		src, err := serve.ParseModelFlag(spec)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, src)
+		cfg.sources = append(cfg.sources, src)
 	}
-	if cfg.repository != "" {
-		repo, err := serve.ScanRepository(cfg.repository)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, repo...)
-	}
-	return out, nil
+	return cfg, nil
 }
 
 func run(cfg *config) error {
@@ -109,9 +98,13 @@ func run(cfg *config) error {
 	if err != nil {
 		return err
 	}
-	srcs, err := sources(cfg)
-	if err != nil {
-		return err
+	srcs := cfg.sources
+	if cfg.repository != "" {
+		repo, err := serve.ScanRepository(cfg.repository)
+		if err != nil {
+			return err
+		}
+		srcs = append(srcs, repo...)
 	}
 	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
 		return err
