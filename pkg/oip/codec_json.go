@@ -374,7 +374,7 @@ func appendRequestHeader(b []byte, req *InferRequest, flags []bool) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `"parameters":`...)
-		b = appendParameters(b, req.Parameters, -1)
+		b = appendParameters(b, req.Parameters, false, -1)
 		sep = true
 	}
 	if sep {
@@ -391,7 +391,7 @@ func appendRequestHeader(b []byte, req *InferRequest, flags []bool) []byte {
 			b = appendString(b, o.Name)
 			if len(o.Parameters) > 0 {
 				b = append(b, `,"parameters":`...)
-				b = appendParameters(b, o.Parameters, -1)
+				b = appendParameters(b, o.Parameters, false, -1)
 			}
 			b = append(b, '}')
 		}
@@ -413,7 +413,7 @@ func appendResponseHeader(b []byte, resp *InferResponse, flags []bool) []byte {
 	}
 	if len(resp.Parameters) > 0 {
 		b = append(b, `,"parameters":`...)
-		b = appendParameters(b, resp.Parameters, -1)
+		b = appendParameters(b, resp.Parameters, false, -1)
 	}
 	b = append(b, `,"outputs":`...)
 	b = appendTensors(b, resp.Outputs, flags)
@@ -446,7 +446,7 @@ func appendTensor(b []byte, t *Tensor, binSize int64) []byte {
 	b = appendShape(b, t.Shape)
 	if binSize >= 0 || hasParameters(t.Parameters) {
 		b = append(b, `,"parameters":`...)
-		b = appendParameters(b, t.Parameters, binSize)
+		b = appendParameters(b, t.Parameters, true, binSize)
 	}
 	if binSize < 0 {
 		b = append(b, `,"data":`...)

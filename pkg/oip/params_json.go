@@ -74,14 +74,15 @@ func decodeParamValue(s *scanner) (any, error) {
 	return nil, nil
 }
 
-// appendParameters appends p as a JSON object with sorted keys, leaving out
-// any binary_data_size entry and adding binary_data_size: binSize when
-// binSize >= 0.
-func appendParameters(b []byte, p Parameters, binSize int64) []byte {
+// appendParameters appends p as a JSON object with sorted keys. For a
+// tensor's parameters (forTensor), any binary_data_size entry is left out,
+// since only the codec may set it, and binary_data_size: binSize is added
+// when binSize >= 0.
+func appendParameters(b []byte, p Parameters, forTensor bool, binSize int64) []byte {
 	var stack [8]string
 	keys := stack[:0]
 	for k := range p {
-		if k != ParamBinaryDataSize {
+		if !forTensor || k != ParamBinaryDataSize {
 			keys = append(keys, k)
 		}
 	}

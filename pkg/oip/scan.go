@@ -226,7 +226,7 @@ func (s *scanner) readEscaped(start, i int) ([]byte, error) {
 			}
 			out = utf8.AppendRune(out, r)
 		default:
-			s.pos = i - 1
+			s.pos = i - 2
 			return nil, s.errorf("invalid escape '\\%c'", esc)
 		}
 	}
