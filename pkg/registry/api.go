@@ -56,7 +56,9 @@ func NewHandler(svc *Service, opts APIOptions) http.Handler {
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(gin.Recovery(), a.instrument(opts.Registry))
-	r.NoRoute(func(c *gin.Context) { a.fail(c, &APIError{Status: http.StatusNotFound, Message: "no such endpoint: " + c.Request.URL.Path}) })
+	r.NoRoute(func(c *gin.Context) {
+		a.fail(c, &APIError{Status: http.StatusNotFound, Message: "no such endpoint: " + c.Request.URL.Path})
+	})
 	r.NoMethod(func(c *gin.Context) {
 		a.fail(c, &APIError{Status: http.StatusMethodNotAllowed, Message: c.Request.Method + " is not allowed on " + c.Request.URL.Path})
 	})

@@ -178,6 +178,9 @@ func (c *Client) Download(ctx context.Context, ref Ref, w io.Writer) (*Version, 
 	defer resp.Body.Close()
 	h := sha256.New()
 	n, err := io.Copy(io.MultiWriter(w, h), resp.Body)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("download %s: cut off after %d of %d bytes; retry", v.Ref(), n, v.Size)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("download %s: %w", v.Ref(), err)
 	}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kilnml/kiln/pkg/registry"
+)
+
+func eventsCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "events NAME",
+		Short: "Show a model's audit log: pushes, updates, alias moves, deletions",
+		Args:  exactArgs("NAME"),
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := registry.ValidateName(args[0]); err != nil {
+				return usage(c, err)
+			}
+			events, err := allPages(func(p registry.Page) ([]registry.Event, string, error) {
+				l, err := g.client().ListEvents(c.Context(), args[0], p)
+				if err != nil {
+					return nil, "", err
+				}
+				return l.Events, l.NextPageToken, nil
+			})
+			if err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(c.OutOrStdout(), registry.EventList{Events: orEmpty(events)})
+			}
+			rows := [][]string{{"TIME", "EVENT", "VERSION", "DETAIL", "BY"}}
+			for _, e := range events {
+				rows = append(rows, []string{timeString(e.Time), e.Type, versionCell(e.Version), eventDetail(e), e.By})
+			}
+			return table(c.OutOrStdout(), rows)
+		},
+	}
+}
+
+func versionCell(n int) string {
+	if n == 0 {
+		return "-"
+	}
+	return strconv.Itoa(n)
+}
+
+func eventDetail(e registry.Event) string {
+	switch e.Type {
+	case registry.EventPush:
+		return shortDigest(e.Digest)
+	case registry.EventAliasSet:
+		return fmt.Sprintf("%s: %s -> %d", e.Alias, versionCell(e.From), e.Version)
+	case registry.EventAliasDelete:
+		return fmt.Sprintf("%s: %d -> removed", e.Alias, e.From)
+	case registry.EventVersionUpdate:
+		return joinMap(e.Metrics) + " " + joinMap(e.Tags)
+	}
+	return ""
+}

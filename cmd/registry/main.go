@@ -1,0 +1,194 @@
+// Command kiln-registry serves the Kiln model registry: versioned ONNX
+// models with metrics, lineage and aliases, in a folder or an S3 bucket.
+//
+//	kiln-registry [flags]            serve (see --help)
+//	kiln-registry token NAME ROLE    print a new token and its tokens-file line
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/telemetry"
+)
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "token" {
+		os.Exit(tokenCommand(os.Args[2:]))
+	}
+	cfg, err := parseFlags(os.Args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "kiln-registry:", err)
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "kiln-registry:", err)
+		os.Exit(1)
+	}
+}
+
+// config is the registry's configuration from flags and KILN_* variables.
+type config struct {
+	addr, store, auth, tokensFile string
+	logFormat, logLevel           string
+	maxModelSize                  int64
+	redirect                      bool
+	s3                            registry.S3Options
+}
+
+func parseFlags(args []string) (*config, error) {
+	cfg := &config{}
+	fs := flag.NewFlagSet("kiln-registry", flag.ContinueOnError)
+	str := func(p *string, name, env, def, usage string) {
+		fs.StringVar(p, name, envOr(env, def), usage+" ($"+env+")")
+	}
+	str(&cfg.addr, "addr", "KILN_ADDR", "127.0.0.1:8081", "listen address")
+	str(&cfg.store, "store", "KILN_STORE", "file://./kiln-data", "storage: file://PATH or s3://BUCKET/PREFIX")
+	str(&cfg.auth, "auth", "KILN_AUTH", "tokens", "authentication: tokens (needs --tokens-file) or none")
+	str(&cfg.tokensFile, "tokens-file", "KILN_TOKENS_FILE", "", `file of "sha256:<hex> ROLE NAME" lines (see: kiln-registry token)`)
+	str(&cfg.logFormat, "log-format", "KILN_LOG_FORMAT", "auto", "log format: auto, text or json")
+	str(&cfg.logLevel, "log-level", "KILN_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	str(&cfg.s3.Endpoint, "s3-endpoint", "KILN_S3_ENDPOINT", "", "S3 endpoint URL (empty: AWS S3)")
+	str(&cfg.s3.Region, "s3-region", "KILN_S3_REGION", os.Getenv("AWS_REGION"), "S3 region (default $AWS_REGION)")
+	maxSize := fs.String("max-model-size", envOr("KILN_MAX_MODEL_SIZE", "8GiB"), "largest model accepted, e.g. 512MiB ($KILN_MAX_MODEL_SIZE)")
+	partSize := fs.String("s3-part-size", envOr("KILN_S3_PART_SIZE", "16MiB"), "S3 multipart part size, at least 5MiB ($KILN_S3_PART_SIZE)")
+	threads := fs.Uint("s3-upload-threads", uint(envInt("KILN_S3_UPLOAD_THREADS", 2)), "S3 parts uploaded in parallel; memory per upload is part size x threads ($KILN_S3_UPLOAD_THREADS)")
+	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", envBool("KILN_S3_PATH_STYLE"), "address buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE)")
+	fs.BoolVar(&cfg.redirect, "redirect-downloads", envBool("KILN_REDIRECT_DOWNLOADS"), "answer S3 downloads with a redirect to a presigned URL ($KILN_REDIRECT_DOWNLOADS)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
+	}
+	var err error
+	if cfg.maxModelSize, err = parseSize(*maxSize); err != nil {
+		return nil, fmt.Errorf("--max-model-size: %w", err)
+	}
+	part, err := parseSize(*partSize)
+	if err != nil || part < 5<<20 {
+		return nil, fmt.Errorf("--s3-part-size %q: want a size of at least 5MiB", *partSize)
+	}
+	cfg.s3.PartSize, cfg.s3.UploadThreads = uint64(part), *threads
+	switch {
+	case cfg.auth == "none":
+	case cfg.auth == "tokens" && cfg.tokensFile == "":
+		return nil, errors.New("set --tokens-file (or KILN_TOKENS_FILE), or pass --auth=none to run without authentication")
+	case cfg.auth != "tokens":
+		return nil, fmt.Errorf("--auth %q: want tokens or none", cfg.auth)
+	}
+	return cfg, nil
+}
+
+func run(cfg *config) error {
+	log, err := telemetry.NewLogger(os.Stderr, cfg.logFormat, cfg.logLevel)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var tokens *registry.Tokens
+	if cfg.auth == "tokens" {
+		if tokens, err = registry.LoadTokens(cfg.tokensFile); err != nil {
+			return err
+		}
+	}
+	store, err := registry.OpenStore(ctx, cfg.store, cfg.s3)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	metrics := prometheus.NewRegistry()
+	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	svc := registry.NewService(registry.InstrumentStore(store, metrics), registry.ServiceOptions{MaxModelBytes: cfg.maxModelSize, Logger: log})
+	gin.SetMode(gin.ReleaseMode)
+	handler := registry.NewHandler(svc, registry.APIOptions{Tokens: tokens, Registry: metrics, RedirectDownloads: cfg.redirect, Logger: log})
+
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("kiln-registry listening", "addr", ln.Addr().String(), "store", cfg.store, "auth", cfg.auth)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}
+
+// tokenCommand prints a new random token and the tokens-file line that
+// accepts it.
+func tokenCommand(args []string) int {
+	if len(args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: kiln-registry token NAME ROLE   (ROLE: reader, writer or admin)")
+		return 2
+	}
+	if _, err := registry.ParseRole(args[1]); err != nil || strings.ContainsAny(args[0], " \t") || args[0] == "" {
+		fmt.Fprintln(os.Stderr, "kiln-registry token: want a NAME without spaces and a ROLE of reader, writer or admin")
+		return 2
+	}
+	tok := registry.NewToken()
+	fmt.Printf("token (give it to the client as KILN_TOKEN; it is not stored): %s\n", tok)
+	fmt.Printf("tokens-file line: %s %s %s\n", registry.HashToken(tok), args[1], args[0])
+	return 0
+}
+
+// parseSize parses a byte count with an optional KiB, MiB or GiB suffix.
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			s, mult = n, m
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("size %q: want a positive number of bytes, KiB, MiB or GiB", s)
+	}
+	return n * mult, nil
+}
+
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(key string, def int) int {
+	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
+		return n
+	}
+	return def
+}
+
+func envBool(key string) bool {
+	b, _ := strconv.ParseBool(os.Getenv(key))
+	return b
+}
