@@ -78,17 +78,19 @@ func (c *Client) ServerMetadata(ctx context.Context) (*ServerMetadata, error) {
 	return &m, nil
 }
 
-// Live reports whether the server is live.
+// Live reports whether the server is live. A non-2xx answer means no (false
+// and a nil error); only a failed exchange is an error.
 func (c *Client) Live(ctx context.Context) (bool, error) {
 	return c.health(ctx, "/v2/health/live", "live")
 }
 
-// Ready reports whether the server is ready for inference.
+// Ready reports whether the server is ready for inference, like Live.
 func (c *Client) Ready(ctx context.Context) (bool, error) {
 	return c.health(ctx, "/v2/health/ready", "ready")
 }
 
-// ModelReady reports whether model (version "" for the default) is ready.
+// ModelReady reports whether model (version "" for the default) is ready,
+// like Live.
 func (c *Client) ModelReady(ctx context.Context, model, version string) (bool, error) {
 	return c.health(ctx, modelPath(model, version)+"/ready", "ready")
 }

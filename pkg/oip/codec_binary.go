@@ -7,12 +7,6 @@ import (
 	"strings"
 )
 
-// The binary tensor data extension (Triton): the body is a JSON header of
-// HeaderContentLength bytes followed by the data of every tensor whose
-// parameters hold binary_data_size N, as the next N bytes, in tensor order.
-// Fixed-size elements are raw little-endian bytes; each BYTES element is a
-// 4-byte little-endian length followed by its bytes.
-
 // HeaderContentLength is the HTTP header that gives the JSON header's length
 // in a body that carries binary tensor data.
 const HeaderContentLength = "Inference-Header-Content-Length"
@@ -53,7 +47,8 @@ func splitBody(body []byte, headerLen int) (hdr, blob []byte, err error) {
 type binaryRef struct {
 	t     *Tensor
 	size  int64
-	label string
+	role  string // for error messages: input or output, and its index
+	index int
 }
 
 // attachBinary hands each tensor in refs its bytes of blob, in order, and
@@ -62,11 +57,11 @@ func attachBinary(refs []binaryRef, blob []byte) error {
 	off := 0
 	for _, r := range refs {
 		if r.size > int64(len(blob)-off) {
-			return invalidf("%s: binary_data_size %d overruns the binary data (%d bytes left)", r.label, r.size, len(blob)-off)
+			return invalidf("%s: binary_data_size %d overruns the binary data (%d bytes left)", tensorLabel(r.role, r.index, r.t.Name), r.size, len(blob)-off)
 		}
 		end := off + int(r.size)
 		if err := setBinary(r.t, blob[off:end:end]); err != nil {
-			return invalidf("%s: %s", r.label, err.Error())
+			return invalidf("%s: %s", tensorLabel(r.role, r.index, r.t.Name), err.Error())
 		}
 		off = end
 	}

@@ -27,7 +27,7 @@ func DecodeRequest(body []byte, headerLen int) (*InferRequest, error) {
 		case "id":
 			return decodeID(s, &req.ID)
 		case "parameters":
-			p, err := decodeParameters(s)
+			p, err := decodeParameters(s, nil)
 			req.Parameters = p
 			return err
 		case "inputs":
@@ -78,7 +78,7 @@ func DecodeResponse(body []byte, headerLen int) (*InferResponse, error) {
 		case "id":
 			return decodeID(s, &resp.ID)
 		case "parameters":
-			p, err := decodeParameters(s)
+			p, err := decodeParameters(s, nil)
 			resp.Parameters = p
 			return err
 		case "outputs":
@@ -122,7 +122,7 @@ func decodeTensors(s *scanner, role string, dst *[]*Tensor, bins *[]binaryRef) e
 		}
 		*dst = append(*dst, t)
 		if size >= 0 {
-			*bins = append(*bins, binaryRef{t: t, size: size, label: tensorLabel(role, index, t.Name)})
+			*bins = append(*bins, binaryRef{t: t, size: size, role: role, index: index})
 		}
 		return nil
 	})
@@ -135,6 +135,7 @@ func decodeTensor(s *scanner, role string, index int) (*Tensor, int64, error) {
 	t := &Tensor{}
 	var haveType, haveShape, haveData bool
 	var badType []byte
+	var bin binaryParam
 	// Data seen before the name, datatype and shape is parsed at the end.
 	deferStart, deferEnd := -1, -1
 	var seen [4]bool // name, datatype, shape, data: each at most once
@@ -163,7 +164,7 @@ func decodeTensor(s *scanner, role string, index int) (*Tensor, int64, error) {
 			t.Shape, haveShape = shape, true
 			return err
 		case "parameters":
-			p, err := decodeParameters(s)
+			p, err := decodeParameters(s, &bin)
 			t.Parameters = p
 			return err
 		case "data":
@@ -203,8 +204,8 @@ func decodeTensor(s *scanner, role string, index int) (*Tensor, int64, error) {
 		return nil, 0, label(err)
 	}
 	binSize := int64(-1)
-	if _, ok := t.Parameters[ParamBinaryDataSize]; ok {
-		size, ok := t.Parameters.Int(ParamBinaryDataSize)
+	if bin.present {
+		size, ok := intValue(bin.value)
 		if !ok || size < 0 {
 			return nil, 0, label(invalidf("binary_data_size must be a non-negative integer"))
 		}
@@ -212,10 +213,6 @@ func decodeTensor(s *scanner, role string, index int) (*Tensor, int64, error) {
 			return nil, 0, label(invalidf("has both data and binary_data_size"))
 		}
 		binSize = size
-		delete(t.Parameters, ParamBinaryDataSize)
-		if len(t.Parameters) == 0 {
-			t.Parameters = nil
-		}
 	}
 	switch {
 	case deferStart >= 0:
@@ -284,7 +281,7 @@ func decodeRequestedOutput(s *scanner, index int) (RequestedOutput, error) {
 			o.Name = string(str)
 			return err
 		case "parameters":
-			p, err := decodeParameters(s)
+			p, err := decodeParameters(s, nil)
 			o.Parameters = p
 			return err
 		}

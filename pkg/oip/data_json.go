@@ -8,23 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// JSON tensor data. Decoding accepts flat or nested arrays (any nesting is
-// flattened; a bare scalar is one element) and parses each element straight
-// into the tensor's typed storage:
-//
-//   - integer types take integral numbers in range (1, -3, 2.0, 1e3);
-//   - BOOL takes true and false, and 0 and 1;
-//   - FP16, FP32, FP64 and BF16 take numbers, which are rounded to the
-//     nearest representable value, and the strings "NaN", "Inf", "-Inf"
-//     (also "+Inf", "Infinity", "-Infinity", any case); a finite number too
-//     large for the type is an error;
-//   - BYTES takes strings, stored as their UTF-8 bytes.
-//
-// Encoding writes data flat, floats in their shortest round-trip form
-// (FP16 and BF16 through float32) and non-finite floats as the strings
-// "NaN", "Inf" and "-Inf", since JSON has no literals for them. BYTES
-// elements that are not valid UTF-8 cannot travel in JSON: each invalid
-// byte is written as U+FFFD. Use the binary extension for arbitrary bytes.
+// JSON tensor data; the accepted and written forms are listed in doc.go.
 
 // dataDecoder parses JSON tensor data into Raw or Strings.
 type dataDecoder struct {

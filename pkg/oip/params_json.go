@@ -7,10 +7,21 @@ import (
 	"strconv"
 )
 
+// binaryParam receives a tensor's binary_data_size parameter, which the
+// codec consumes instead of keeping it in the tensor's parameters.
+type binaryParam struct {
+	value   any
+	present bool
+}
+
 // decodeParameters parses a parameters object at the cursor. Integer
 // literals that fit become int64, other numbers float64; nested objects and
 // arrays are decoded by encoding/json. An empty or null object gives nil.
-func decodeParameters(s *scanner) (Parameters, error) {
+// With bin set, binary_data_size goes to bin and not into the result.
+func decodeParameters(s *scanner, bin *binaryParam) (Parameters, error) {
+	if bin != nil {
+		*bin = binaryParam{}
+	}
 	if s.null() {
 		return nil, nil
 	}
@@ -19,6 +30,10 @@ func decodeParameters(s *scanner) (Parameters, error) {
 		v, err := decodeParamValue(s)
 		if err != nil {
 			return err
+		}
+		if bin != nil && string(key) == ParamBinaryDataSize {
+			*bin = binaryParam{value: v, present: true}
+			return nil
 		}
 		if p == nil {
 			p = make(Parameters, 2)

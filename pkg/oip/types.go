@@ -1,16 +1,3 @@
-// Package oip holds the Open Inference Protocol v2 (KServe v2 / Triton HTTP)
-// wire types, their JSON codec with the binary tensor data extension, and a
-// small HTTP client.
-//
-// Tensors keep their elements in typed binary form, never as []any: JSON
-// numbers are parsed straight into Tensor.Raw and written back from it
-// without reflection, and binary tensor data is taken as one slice of the
-// request body.
-//
-// The package assumes a little-endian host (amd64, arm64 and the other
-// platforms Kiln builds for): Raw holds elements in little-endian order and
-// the typed views reinterpret it in place. It refuses to start on a
-// big-endian host.
 package oip
 
 import "math"
@@ -137,7 +124,12 @@ func (p Parameters) Bool(key string) (value, ok bool) {
 // Int returns the parameter key as an int64 when it is present and an
 // integer, whatever numeric Go type holds it.
 func (p Parameters) Int(key string) (int64, bool) {
-	switch v := p[key].(type) {
+	return intValue(p[key])
+}
+
+// intValue converts an integral number of any Go numeric type to int64.
+func intValue(v any) (int64, bool) {
+	switch v := v.(type) {
 	case int64:
 		return v, true
 	case int:
