@@ -69,7 +69,7 @@ func parseFlags(args []string) (*config, error) {
 	str(&cfg.s3.Endpoint, "s3-endpoint", "KILN_S3_ENDPOINT", "", "S3 endpoint URL (empty: AWS S3)")
 	str(&cfg.s3.Region, "s3-region", "KILN_S3_REGION", os.Getenv("AWS_REGION"), "S3 region (default $AWS_REGION)")
 	maxSize := fs.String("max-model-size", envOr("KILN_MAX_MODEL_SIZE", "8GiB"), "largest model accepted, e.g. 512MiB ($KILN_MAX_MODEL_SIZE)")
-	partSize := fs.String("s3-part-size", envOr("KILN_S3_PART_SIZE", "16MiB"), "S3 multipart part size, at least 5MiB ($KILN_S3_PART_SIZE)")
+	partSize := fs.String("s3-part-size", envOr("KILN_S3_PART_SIZE", "8MiB"), "S3 multipart part size, at least 5MiB ($KILN_S3_PART_SIZE)")
 	threads := fs.Uint("s3-upload-threads", uint(envInt("KILN_S3_UPLOAD_THREADS", 2)), "S3 parts uploaded in parallel; memory per upload is part size x threads ($KILN_S3_UPLOAD_THREADS)")
 	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", envBool("KILN_S3_PATH_STYLE"), "address buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE)")
 	fs.BoolVar(&cfg.redirect, "redirect-downloads", envBool("KILN_REDIRECT_DOWNLOADS"), "answer S3 downloads with a redirect to a presigned URL ($KILN_REDIRECT_DOWNLOADS)")

@@ -28,7 +28,7 @@ type S3Options struct {
 	// AccessKey and SecretKey, when set, are used instead of the credential
 	// chain (AWS_* environment, shared credentials file, web identity, instance role).
 	AccessKey, SecretKey string
-	// PartSize of streaming multipart uploads (default 16 MiB, minimum 5 MiB);
+	// PartSize of streaming multipart uploads (default 8 MiB, minimum 5 MiB);
 	// an upload holds at most PartSize × UploadThreads bytes in memory.
 	PartSize uint64
 	// UploadThreads is how many parts upload in parallel (default 2).
@@ -63,7 +63,7 @@ func NewS3Store(ctx context.Context, opts S3Options) (*S3Store, error) {
 		s.prefix = p + "/"
 	}
 	if s.partSize == 0 {
-		s.partSize = 16 << 20
+		s.partSize = 8 << 20
 	}
 	if s.threads == 0 {
 		s.threads = 2

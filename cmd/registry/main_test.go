@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/onnx"
+	"github.com/kilnml/kiln/pkg/registry"
+)
+
+// buildRegistry compiles kiln-registry (without cgo, as released) once per test binary.
+var builtBinary string
+
+func buildRegistry(t *testing.T) string {
+	t.Helper()
+	if builtBinary != "" {
+		return builtBinary
+	}
+	dir, err := os.MkdirTemp("", "kiln-registry-bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "kiln-registry")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build with CGO_ENABLED=0: %v\n%s", err, out)
+	}
+	builtBinary = bin
+	return bin
+}
+
+// process is a running kiln-registry.
+type process struct {
+	cmd *exec.Cmd
+	url string
+}
+
+// startProcess runs kiln-registry on a free loopback port against the
+// versitygw bucket, with credentials from the AWS_* environment (the
+// credential chain), and waits until /healthz answers.
+func startProcess(t *testing.T, bin string, s3 *testenv.S3) *process {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	cmd := exec.Command(bin, "--addr", addr, "--store", "s3://"+s3.Bucket+"/models-prefix", "--s3-endpoint", s3.Endpoint,
+		"--s3-path-style", "--auth=none", "--log-format", "json")
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID="+s3.AccessKey, "AWS_SECRET_ACCESS_KEY="+s3.SecretKey, "AWS_REGION="+s3.Region)
+	var logs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, url: "http://" + addr}
+	t.Cleanup(p.stop)
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		resp, err := http.Get(p.url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			return p
+		}
+		if cmd.ProcessState != nil || delay > 400*time.Millisecond && strings.Contains(logs.String(), "kiln-registry:") {
+			t.Fatalf("kiln-registry did not start: %s", logs.String())
+		}
+		time.Sleep(delay)
+	}
+}
+
+func (p *process) stop() {
+	if p.cmd.ProcessState == nil {
+		p.cmd.Process.Signal(os.Interrupt)
+		p.cmd.Wait()
+	}
+}
+
+// peakRSS returns the process's peak resident set size (VmHWM) in bytes.
+func (p *process) peakRSS(t *testing.T) int64 {
+	t.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("peak RSS needs Linux /proc: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc status")
+	return 0
+}
+
+func smallModel(t *testing.T, seed float32) *onnx.Model {
+	t.Helper()
+	m, err := onnx.NewBuilder("add").
+		Input("x", onnx.TensorType(onnx.Float, -1, 2)).
+		Initializer("b", onnx.Float, []int64{2}, []float32{seed, seed}).
+		Node("Add", []string{"x", "b"}, []string{"y"}).
+		Output("y", onnx.TensorType(onnx.Float, -1, 2)).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestProcessesShareBucketAndSurviveRestart(t *testing.T) {
+	bin := buildRegistry(t)
+	s3 := testenv.NewS3(t)
+	a, b := startProcess(t, bin, s3), startProcess(t, bin, s3)
+	ctx := context.Background()
+	data, _ := smallModel(t, 5).Bytes()
+	v, err := registry.NewClient(a.url, "", nil).Push(ctx, "shared", registry.PushRequest{Digest: digest(data)}, bytes.NewReader(data), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := registry.NewClient(b.url, "", nil).SetAlias(ctx, "shared", "prod", v.Version, nil); err != nil {
+		t.Fatalf("second process sets an alias on the first one's version: %v", err)
+	}
+	a.stop()
+	restarted := startProcess(t, bin, s3)
+	var buf bytes.Buffer
+	got, err := registry.NewClient(restarted.url, "", nil).Download(ctx, registry.Ref{Name: "shared", Alias: "prod"}, &buf)
+	if err != nil || got.Version != 1 || !bytes.Equal(buf.Bytes(), data) {
+		t.Fatalf("after restart, shared@prod: %+v, %v", got, err)
+	}
+}
+
+// TestLargeModelMemory pushes and pulls a 1 GiB model through a
+// kiln-registry process and checks its peak RSS grows by under 64 MiB.
+func TestLargeModelMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("moves 1 GiB through S3; skipped with -short")
+	}
+	const size, budget = 1 << 30, 64 << 20
+	bin := buildRegistry(t)
+	s3 := testenv.NewS3(t)
+	p := startProcess(t, bin, s3)
+	ctx := context.Background()
+	client := registry.NewClient(p.url, "", nil)
+
+	path := filepath.Join(t.TempDir(), "big.onnx")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := smallModel(t, 1).WriteWithRawInitializer(f, "weights", onnx.Uint8, []int64{size}, io.LimitReader(pattern{}, size)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// Warm up with a small push and pull so the baseline includes the
+	// server's steady-state allocations.
+	small, _ := smallModel(t, 2).Bytes()
+	if _, err := client.Push(ctx, "warm", registry.PushRequest{Digest: digest(small)}, bytes.NewReader(small), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Download(ctx, registry.Ref{Name: "warm", Version: 1}, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	before := p.peakRSS(t)
+
+	v, err := client.PushFile(ctx, "big", path, registry.PushRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Download(ctx, v.Ref(), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	after := p.peakRSS(t)
+	t.Logf("peak RSS %d MiB before, %d MiB after pushing and pulling %d MiB: growth %d MiB",
+		before>>20, after>>20, v.Size>>20, (after-before)>>20)
+	if after-before >= budget {
+		t.Fatalf("peak RSS grew by %d MiB, budget %d MiB", (after-before)>>20, budget>>20)
+	}
+}
+
+// pattern yields non-zero, non-repeating-per-part bytes.
+type pattern struct{}
+
+func (pattern) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(i*7 + i>>8)
+	}
+	return len(p), nil
+}
+
+func digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
