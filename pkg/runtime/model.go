@@ -30,6 +30,7 @@ type Model struct {
 
 	session     *ort.DynamicAdvancedSession
 	outputNames []string
+	allOutputs  []int // 0..len(outputNames)-1
 	// halfOutputs maps the index of each FP16 or BF16 output to its type: the
 	// session computes those as FP32 (see widenHalfOutputs).
 	halfOutputs map[int]oip.Datatype
@@ -74,7 +75,11 @@ func LoadBytes(data []byte, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	return &Model{Info: info, session: session, outputNames: outputs, halfOutputs: halfOutputs}, nil
+	all := make([]int, len(outputs))
+	for i := range all {
+		all[i] = i
+	}
+	return &Model{Info: info, session: session, outputNames: outputs, allOutputs: all, halfOutputs: halfOutputs}, nil
 }
 
 // widenHalfOutputs makes the session return FP16 and BF16 outputs as FP32:

@@ -23,6 +23,15 @@ func (m *Model) Run(ctx context.Context, inputs []*oip.Tensor, outputs []string)
 	if err != nil {
 		return nil, err
 	}
+	return m.run(ctx, ordered, selected)
+}
+
+// run evaluates checked inputs, in model order, and returns the outputs at
+// the selected indexes (every output when selected is nil).
+func (m *Model) run(ctx context.Context, ordered []*oip.Tensor, selected []int) ([]*oip.Tensor, error) {
+	if selected == nil {
+		selected = m.allOutputs
+	}
 	m.lifetime.RLock()
 	defer m.lifetime.RUnlock()
 	if m.closed {
@@ -32,6 +41,7 @@ func (m *Model) Run(ctx context.Context, inputs []*oip.Tensor, outputs []string)
 		return nil, err
 	}
 
+	var err error
 	in := make([]ort.Value, len(ordered))
 	defer destroyAll(in)
 	for i, t := range ordered {
@@ -80,11 +90,7 @@ func (m *Model) runSession(ctx context.Context, in, out []ort.Value) error {
 // selectOutputs maps requested output names to indexes into m.outputNames.
 func (m *Model) selectOutputs(names []string) ([]int, error) {
 	if len(names) == 0 {
-		all := make([]int, len(m.outputNames))
-		for i := range all {
-			all[i] = i
-		}
-		return all, nil
+		return m.allOutputs, nil
 	}
 	idx := make([]int, len(names))
 	for i, name := range names {

@@ -1,0 +1,410 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	goruntime "runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/onnx"
+)
+
+// ErrQueueFull is returned at once when a Batcher already holds its
+// MaxQueueSize requests; the caller should retry later.
+var ErrQueueFull = errors.New("inference queue is full")
+
+// BatchOptions configure a Batcher. Zero values take the defaults below.
+type BatchOptions struct {
+	// Disabled runs each request on its own (still at most Instances at a time).
+	Disabled bool
+	// MaxBatchSize is the most rows one Run takes; default 64.
+	MaxBatchSize int
+	// MaxQueueDelay is how long a batch may wait for more rows while other
+	// requests are active; default 500µs. A lone request never waits.
+	MaxQueueDelay time.Duration
+	// MaxQueueSize is how many requests may wait; more get ErrQueueFull. Default 1024.
+	MaxQueueSize int
+	// Instances is how many Runs go at once; default the number of CPUs.
+	Instances int
+}
+
+// withDefaults fills in zero fields.
+func (o BatchOptions) withDefaults() BatchOptions {
+	if o.MaxBatchSize <= 0 {
+		o.MaxBatchSize = 64
+	}
+	if o.MaxQueueDelay <= 0 {
+		o.MaxQueueDelay = 500 * time.Microsecond
+	}
+	if o.MaxQueueSize <= 0 {
+		o.MaxQueueSize = 1024
+	}
+	if o.Instances <= 0 {
+		o.Instances = goruntime.GOMAXPROCS(0)
+	}
+	return o
+}
+
+// BatchObserver receives the batcher's measurements; nil fields are skipped.
+type BatchObserver struct {
+	Queued   func(wait time.Duration)
+	Computed func(rows int, took time.Duration)
+}
+
+// Batcher runs a Model's requests through a bounded queue, joining
+// requests whose inputs differ only in their first (batch) dimension into one
+// Run along that dimension and splitting the outputs back.
+type Batcher struct {
+	model    *Model
+	opts     BatchOptions
+	observe  BatchObserver
+	jobs     chan *job
+	pending  atomic.Int64 // admitted and not yet answered
+	mergable bool
+	wg       sync.WaitGroup
+	// admit is held for reading while a request enters the queue and for
+	// writing by Close, so no request is sent on the closed queue.
+	admit  sync.RWMutex
+	closed bool
+}
+
+type job struct {
+	ctx      context.Context
+	inputs   []*oip.Tensor // in model order
+	outputs  []int
+	rows     int64
+	key      string
+	enqueued time.Time
+	done     chan result
+}
+
+type result struct {
+	outputs []*oip.Tensor
+	err     error
+}
+
+// NewBatcher starts the batcher's workers; Close stops them.
+func NewBatcher(m *Model, opts BatchOptions, observe BatchObserver) *Batcher {
+	opts = opts.withDefaults()
+	b := &Batcher{
+		model:    m,
+		opts:     opts,
+		observe:  observe,
+		jobs:     make(chan *job, opts.MaxQueueSize),
+		mergable: !opts.Disabled && opts.MaxBatchSize > 1 && m.batchable(),
+	}
+	for range opts.Instances {
+		b.wg.Add(1)
+		go b.work()
+	}
+	return b
+}
+
+// Pending returns the number of requests admitted and not yet answered.
+func (b *Batcher) Pending() int64 { return b.pending.Load() }
+
+// Model returns the model the batcher runs.
+func (b *Batcher) Model() *Model { return b.model }
+
+// Run queues one request and waits for its outputs, as Model.Run does. It
+// fails at once with ErrQueueFull when the queue is full, and gives up with
+// ctx's error when ctx ends first; work still queued is then skipped.
+func (b *Batcher) Run(ctx context.Context, inputs []*oip.Tensor, outputs []string) ([]*oip.Tensor, error) {
+	ordered, err := b.model.orderInputs(inputs)
+	if err != nil {
+		return nil, err
+	}
+	selected, err := b.model.selectOutputs(outputs)
+	if err != nil {
+		return nil, err
+	}
+	j := &job{ctx: ctx, inputs: ordered, outputs: selected, done: make(chan result, 1), enqueued: time.Now()}
+	j.rows, j.key = b.batchKey(ordered)
+	if err := b.enqueue(j); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-j.done:
+		return r.outputs, r.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// enqueue admits a job unless the queue is full or closed. The queue
+// channel holds MaxQueueSize jobs, so the send never blocks.
+func (b *Batcher) enqueue(j *job) error {
+	b.admit.RLock()
+	defer b.admit.RUnlock()
+	if b.closed {
+		return ErrClosed
+	}
+	if b.pending.Add(1) > int64(b.opts.MaxQueueSize) {
+		b.pending.Add(-1)
+		return fmt.Errorf("%w: %d requests waiting", ErrQueueFull, b.opts.MaxQueueSize)
+	}
+	b.jobs <- j
+	return nil
+}
+
+// Close stops taking requests, lets the workers finish what is queued, and
+// waits for them. It does not close the Model.
+func (b *Batcher) Close() {
+	b.admit.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.jobs)
+	}
+	b.admit.Unlock()
+	b.wg.Wait()
+}
+
+// batchable reports whether every input and output of the model has a
+// dynamic first dimension (or is a sequence, one item per row), so that
+// rows can be joined and split.
+func (m *Model) batchable() bool {
+	for _, v := range m.Info.Inputs {
+		if !v.Type.IsTensor() || len(v.Type.Shape) == 0 || !v.Type.Shape[0].Dynamic() {
+			return false
+		}
+	}
+	for _, v := range m.Info.Outputs {
+		seq := v.Type.Kind == onnx.KindSequence
+		if !seq && (!v.Type.IsTensor() || len(v.Type.Shape) == 0 || !v.Type.Shape[0].Dynamic()) {
+			return false
+		}
+	}
+	return len(m.Info.Inputs) > 0
+}
+
+// batchKey returns the rows of a request and a key shared by the requests it can join.
+func (b *Batcher) batchKey(inputs []*oip.Tensor) (int64, string) {
+	if !b.mergable {
+		return 0, ""
+	}
+	rows := inputs[0].Shape[0]
+	var key strings.Builder
+	for _, t := range inputs {
+		if t.Shape[0] != rows {
+			return 0, "" // inputs disagree on the batch size: run alone
+		}
+		for _, d := range t.Shape[1:] {
+			key.WriteString(strconv.FormatInt(d, 10))
+			key.WriteByte(',')
+		}
+		key.WriteByte(';')
+	}
+	if rows > int64(b.opts.MaxBatchSize) {
+		return 0, ""
+	}
+	return rows, key.String()
+}
+
+// work is one instance: it collects a batch, runs it, answers it, repeats.
+func (b *Batcher) work() {
+	defer b.wg.Done()
+	var held []*job
+	for {
+		var first *job
+		if len(held) > 0 {
+			first, held = held[0], held[1:]
+		} else {
+			var ok bool
+			if first, ok = <-b.jobs; !ok {
+				return
+			}
+		}
+		if first.ctx.Err() != nil {
+			b.finish(first, result{err: first.ctx.Err()})
+			continue
+		}
+		batch := []*job{first}
+		if first.rows > 0 {
+			batch, held = b.collect(batch, held)
+		}
+		b.runBatch(batch)
+	}
+}
+
+// collect adds jobs with the first job's key, from those held back and then
+// from the queue, until the batch is full, nothing is queued and nobody else
+// is active, or MaxQueueDelay has passed. Jobs that cannot join are held for
+// the next batches.
+func (b *Batcher) collect(batch, held []*job) ([]*job, []*job) {
+	rows, key := batch[0].rows, batch[0].key
+	fits := func(j *job) bool {
+		return j.key == key && j.rows > 0 && rows+j.rows <= int64(b.opts.MaxBatchSize)
+	}
+	kept := held[:0]
+	for _, j := range held {
+		if fits(j) {
+			batch = append(batch, j)
+			rows += j.rows
+		} else {
+			kept = append(kept, j)
+		}
+	}
+	held = kept
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for rows < int64(b.opts.MaxBatchSize) {
+		var j *job
+		select {
+		case j = <-b.jobs:
+		default:
+			if b.pending.Load() <= int64(len(batch)+len(held)) {
+				return batch, held // nobody else is active: do not wait
+			}
+			if timer == nil {
+				timer = time.NewTimer(b.opts.MaxQueueDelay - time.Since(batch[0].enqueued))
+			}
+			select {
+			case j = <-b.jobs:
+			case <-timer.C:
+				return batch, held
+			}
+		}
+		switch {
+		case j == nil:
+			return batch, held // the queue is closed
+		case j.ctx.Err() != nil:
+			b.finish(j, result{err: j.ctx.Err()})
+		case fits(j):
+			batch = append(batch, j)
+			rows += j.rows
+		default:
+			held = append(held, j)
+			if j.key == key {
+				return batch, held // it would overflow this batch: start the next with it
+			}
+		}
+	}
+	return batch, held
+}
+
+func (b *Batcher) finish(j *job, r result) {
+	j.done <- r
+	b.pending.Add(-1)
+}
+
+// runBatch runs the jobs as one Run and answers each with its own rows.
+func (b *Batcher) runBatch(batch []*job) {
+	if b.observe.Queued != nil {
+		now := time.Now()
+		for _, j := range batch {
+			b.observe.Queued(now.Sub(j.enqueued))
+		}
+	}
+	start := time.Now()
+	inputs := batch[0].inputs
+	if len(batch) > 1 {
+		inputs = concat(batch)
+	}
+	outputs, err := b.model.run(context.Background(), inputs, nil)
+	var rows int64
+	if len(inputs[0].Shape) > 0 {
+		rows = inputs[0].Shape[0]
+	}
+	if b.observe.Computed != nil {
+		b.observe.Computed(int(rows), time.Since(start))
+	}
+	if err != nil {
+		for _, j := range batch {
+			b.finish(j, result{err: err})
+		}
+		return
+	}
+	if len(batch) == 1 {
+		b.finish(batch[0], result{outputs: pick(outputs, batch[0].outputs)})
+		return
+	}
+	if !splittable(outputs, rows) {
+		// An output does not follow the batch dimension: answer each job on its own.
+		for _, j := range batch {
+			out, err := b.model.run(context.Background(), j.inputs, j.outputs)
+			b.finish(j, result{outputs: out, err: err})
+		}
+		return
+	}
+	offset := int64(0)
+	for _, j := range batch {
+		b.finish(j, result{outputs: sliceRows(pick(outputs, j.outputs), offset, j.rows)})
+		offset += j.rows
+	}
+}
+
+// concat joins the jobs' inputs along the first dimension.
+func concat(batch []*job) []*oip.Tensor {
+	first := batch[0].inputs
+	joined := make([]*oip.Tensor, len(first))
+	var rows int64
+	for _, j := range batch {
+		rows += j.rows
+	}
+	for i, t := range first {
+		out := &oip.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: append([]int64{rows}, t.Shape[1:]...)}
+		size := 0
+		for _, j := range batch {
+			size += len(j.inputs[i].Raw)
+		}
+		if t.Datatype == oip.Bytes {
+			for _, j := range batch {
+				out.Strings = append(out.Strings, j.inputs[i].Strings...)
+			}
+		} else {
+			out.Raw = make([]byte, 0, size)
+			for _, j := range batch {
+				out.Raw = append(out.Raw, j.inputs[i].Raw...)
+			}
+		}
+		joined[i] = out
+	}
+	return joined
+}
+
+func splittable(outputs []*oip.Tensor, rows int64) bool {
+	for _, t := range outputs {
+		if len(t.Shape) == 0 || t.Shape[0] != rows {
+			return false
+		}
+	}
+	return true
+}
+
+func pick(outputs []*oip.Tensor, idx []int) []*oip.Tensor {
+	out := make([]*oip.Tensor, len(idx))
+	for i, k := range idx {
+		out[i] = outputs[k]
+	}
+	return out
+}
+
+// sliceRows returns rows [offset, offset+n) of each tensor, sharing memory.
+func sliceRows(ts []*oip.Tensor, offset, n int64) []*oip.Tensor {
+	out := make([]*oip.Tensor, len(ts))
+	for i, t := range ts {
+		s := &oip.Tensor{Name: t.Name, Datatype: t.Datatype, Parameters: t.Parameters, Shape: append([]int64{n}, t.Shape[1:]...)}
+		per := int64(1)
+		for _, d := range t.Shape[1:] {
+			per *= d
+		}
+		if t.Datatype == oip.Bytes {
+			s.Strings = t.Strings[offset*per : (offset+n)*per]
+		} else {
+			size := per * int64(t.Datatype.Size())
+			s.Raw = t.Raw[offset*size : (offset+n)*size]
+		}
+		out[i] = s
+	}
+	return out
+}
