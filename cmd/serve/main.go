@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ type config struct {
 	models          flagenv.Strings
 	sources         []serve.Source
 	repository      string
+	config          string
 	ortLib          string
 	bodyLimit       int64
 	shutdownTimeout time.Duration
@@ -62,6 +64,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.Var(&cfg.models, "model", "serve NAME=PATH.onnx as version 1 (repeatable)")
 	fs.StringVar(&cfg.repository, "model-repository", "", "serve every DIR/NAME/VERSION/model.onnx")
+	fs.StringVar(&cfg.config, "config", "", "per-model settings (batching, timeouts) in YAML")
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
@@ -109,7 +112,22 @@ func run(cfg *config) error {
 	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
 		return err
 	}
-	models := serve.NewManager(runtime.Options{})
+	var settings *serve.Config
+	if cfg.config != "" {
+		if settings, err = serve.LoadConfig(cfg.config); err != nil {
+			return err
+		}
+	}
+	if settings != nil {
+		if err := settings.Validate(func(name string) bool {
+			return slices.ContainsFunc(srcs, func(s serve.Source) bool { return s.Name == name })
+		}); err != nil {
+			return err
+		}
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	models := serve.NewManager(serve.ManagerOptions{Config: settings, Metrics: serve.NewMetrics(reg)})
 	defer models.Close()
 	for _, src := range srcs {
 		start := time.Now()
@@ -119,9 +137,7 @@ func run(cfg *config) error {
 		logger.Info("model loaded", "model", src.Name, "version", src.Version, "path", src.Path, "seconds", time.Since(start).Seconds())
 	}
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Registry: reg, Logger: logger, Version: version})
+	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {

@@ -25,6 +25,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, oip.ErrInvalid), errors.Is(err, runtime.ErrInvalidInput), errors.As(err, &bad):
 		return http.StatusBadRequest
+	case errors.Is(err, runtime.ErrQueueFull):
+		return http.StatusTooManyRequests
 	case errors.Is(err, runtime.ErrClosed), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):

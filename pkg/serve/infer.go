@@ -19,13 +19,12 @@ func (s *Server) infer(c *gin.Context) {
 		s.metrics.observe("", "", s.fail(c, err), start)
 		return
 	}
-	version := strconv.FormatInt(v.Number, 10)
-	code := s.runInference(c, v, version)
-	s.metrics.observe(v.Model, version, code, start)
+	code := s.runInference(c, v)
+	s.metrics.observe(v.Model, v.version, code, start)
 }
 
 // runInference decodes, runs and answers one request, returning the status code written.
-func (s *Server) runInference(c *gin.Context, v *Version, version string) int {
+func (s *Server) runInference(c *gin.Context, v *Version) int {
 	body, err := readBody(c.Request, s.opts.BodyLimit)
 	if err != nil {
 		return s.fail(c, err)
@@ -42,14 +41,14 @@ func (s *Server) runInference(c *gin.Context, v *Version, version string) int {
 	for i, o := range req.Outputs {
 		names[i] = o.Name
 	}
-	outputs, err := v.Runtime.Run(c.Request.Context(), req.Inputs, names)
+	outputs, err := v.Run(c.Request.Context(), req.Inputs, names)
 	if err != nil {
 		return s.fail(c, err)
 	}
 	if outputs, err = classify(v, req, outputs); err != nil {
 		return s.fail(c, err)
 	}
-	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: version, ID: req.ID, Outputs: outputs}
+	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: v.version, ID: req.ID, Outputs: outputs}
 	out, respHeaderLen := oip.EncodeResponse(resp, req.WantsBinary)
 	contentType := "application/json"
 	if respHeaderLen >= 0 {

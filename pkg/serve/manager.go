@@ -1,12 +1,16 @@
 package serve
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strconv"
 	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
@@ -15,35 +19,80 @@ import (
 // ErrModelNotFound is wrapped by errors about models or versions this node does not serve.
 var ErrModelNotFound = errors.New("model not found")
 
-// Version is one loaded version of a model.
+// Version is one loaded version of a model, with its batcher.
 type Version struct {
 	Model   string
 	Number  int64
 	Runtime *runtime.Model
 	Inputs  []oip.TensorMetadata
 	Outputs []oip.TensorMetadata
+
+	version string
+	batcher *runtime.Batcher
+	timeout time.Duration
+}
+
+// Run answers one request through the version's batcher, giving up after
+// the model's request timeout.
+func (v *Version) Run(ctx context.Context, inputs []*oip.Tensor, outputs []string) ([]*oip.Tensor, error) {
+	if v.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, v.timeout)
+		defer cancel()
+	}
+	return v.batcher.Run(ctx, inputs, outputs)
+}
+
+// close stops the batcher after its queue drains, then frees the model.
+func (v *Version) close() {
+	v.batcher.Close()
+	v.Runtime.Close()
+}
+
+// ManagerOptions configure a Manager.
+type ManagerOptions struct {
+	// Runtime tunes ONNX Runtime sessions.
+	Runtime runtime.Options
+	// Config holds per-model settings; nil means defaults for every model.
+	Config *Config
+	// Metrics receives measurements; nil means metrics on a private registry.
+	Metrics *Metrics
 }
 
 // Manager holds the model versions a node serves.
 type Manager struct {
-	opts   runtime.Options
-	mu     sync.RWMutex
-	models map[string]map[int64]*Version
-	ready  bool
+	opts    ManagerOptions
+	mu      sync.RWMutex
+	models  map[string]map[int64]*Version
+	latest  map[string]*Version
+	ready   bool
+	metrics *Metrics
 }
 
-// NewManager returns an empty manager whose models load with opts.
-func NewManager(opts runtime.Options) *Manager {
-	return &Manager{opts: opts, models: map[string]map[int64]*Version{}}
+// NewManager returns an empty manager.
+func NewManager(opts ManagerOptions) *Manager {
+	if opts.Metrics == nil {
+		opts.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	m := &Manager{opts: opts, models: map[string]map[int64]*Version{}, latest: map[string]*Version{}, metrics: opts.Metrics}
+	opts.Metrics.registry.MustRegister(newPendingCollector(m))
+	return m
 }
 
-// Load loads one model version from its file and starts serving it.
+// Load loads one model version from its file and starts serving it,
+// replacing a version of the same number.
 func (m *Manager) Load(src Source) error {
-	rt, err := runtime.Load(src.Path, m.opts)
+	rt, err := runtime.Load(src.Path, m.opts.Runtime)
 	if err != nil {
 		return fmt.Errorf("load %s@%d: %w", src.Name, src.Version, err)
 	}
-	v := &Version{Model: src.Name, Number: src.Version, Runtime: rt}
+	cfg := m.opts.Config.For(src.Name)
+	version := strconv.FormatInt(src.Version, 10)
+	v := &Version{
+		Model: src.Name, Number: src.Version, Runtime: rt, version: version,
+		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(src.Name, version)),
+		timeout: time.Duration(cfg.RequestTimeout),
+	}
 	v.Inputs, v.Outputs = rt.Signature()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -51,9 +100,12 @@ func (m *Manager) Load(src Source) error {
 		m.models[src.Name] = map[int64]*Version{}
 	}
 	if old := m.models[src.Name][src.Version]; old != nil {
-		defer old.Runtime.Close()
+		defer old.close()
 	}
 	m.models[src.Name][src.Version] = v
+	if cur := m.latest[src.Name]; cur == nil || cur.Number <= v.Number {
+		m.latest[src.Name] = v
+	}
 	return nil
 }
 
@@ -75,12 +127,15 @@ func (m *Manager) Ready() bool {
 func (m *Manager) Get(name, version string) (*Version, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	if version == "" {
+		if v := m.latest[name]; v != nil {
+			return v, nil
+		}
+		return nil, fmt.Errorf("%w: unknown model %q", ErrModelNotFound, name)
+	}
 	versions := m.models[name]
 	if len(versions) == 0 {
 		return nil, fmt.Errorf("%w: unknown model %q", ErrModelNotFound, name)
-	}
-	if version == "" {
-		return versions[slices.Max(slices.Collect(maps.Keys(versions)))], nil
 	}
 	n, err := strconv.ParseInt(version, 10, 64)
 	if v := versions[n]; err == nil && v != nil {
@@ -101,15 +156,30 @@ func (m *Manager) Versions(name string) []string {
 	return out
 }
 
-// Close stops serving every model and frees them, after their Runs in flight.
+// all returns every loaded version.
+func (m *Manager) all() []*Version {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []*Version
+	for _, versions := range m.models {
+		for _, v := range versions {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// Close stops serving every model and frees them, after their requests in flight.
 func (m *Manager) Close() {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, versions := range m.models {
 		for _, v := range versions {
-			v.Runtime.Close()
+			v.close()
+			m.metrics.forget(v.Model, v.version)
 		}
 	}
 	m.models = map[string]map[int64]*Version{}
+	m.latest = map[string]*Version{}
 	m.ready = false
 }

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/kilnml/kiln/pkg/oip"
@@ -21,9 +20,6 @@ const DefaultBodyLimit = 64 << 20
 type Options struct {
 	// BodyLimit is the largest request body in bytes; 0 means DefaultBodyLimit.
 	BodyLimit int64
-	// Registry receives the server's metrics and is served at /metrics;
-	// nil means a new registry.
-	Registry *prometheus.Registry
 	// Logger receives one line per failed request; nil means slog.Default().
 	Logger *slog.Logger
 	// Version is reported in the server metadata.
@@ -34,7 +30,7 @@ type Options struct {
 type Server struct {
 	models  *Manager
 	opts    Options
-	metrics *metrics
+	metrics *Metrics
 	engine  *gin.Engine
 }
 
@@ -46,13 +42,10 @@ func NewServer(m *Manager, opts Options) *Server {
 	if opts.BodyLimit <= 0 {
 		opts.BodyLimit = DefaultBodyLimit
 	}
-	if opts.Registry == nil {
-		opts.Registry = prometheus.NewRegistry()
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{models: m, opts: opts, metrics: newMetrics(opts.Registry)}
+	s := &Server{models: m, opts: opts, metrics: m.metrics}
 	s.engine = s.routes()
 	return s
 }
@@ -73,7 +66,7 @@ func (s *Server) routes() *gin.Engine {
 		writeError(c, http.StatusMethodNotAllowed, c.Request.Method+" is not allowed on "+c.Request.URL.Path)
 	})
 
-	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.opts.Registry, promhttp.HandlerOpts{})))
+	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	v2 := e.Group("/v2")
 	v2.GET("", s.serverMetadata)
 	v2.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"live": true}) })
@@ -127,6 +120,9 @@ func (s *Server) fail(c *gin.Context, err error) int {
 	code := statusOf(err)
 	if code >= 500 {
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "status", code, "err", err)
+	}
+	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+		c.Header("Retry-After", "1")
 	}
 	writeError(c, code, err.Error())
 	return code

@@ -27,7 +27,7 @@ func startServer(t testing.TB, opts serve.Options, models map[string]*onnx.Model
 	if err := runtime.Init(testenv.ORTLibrary(t)); err != nil {
 		t.Fatal(err)
 	}
-	mgr := serve.NewManager(runtime.Options{})
+	mgr := serve.NewManager(serve.ManagerOptions{})
 	for name, m := range models {
 		if err := mgr.Load(serve.Source{Name: name, Version: 1, Path: testenv.WriteModel(t, m)}); err != nil {
 			t.Fatal(err)
@@ -195,7 +195,7 @@ func TestModelRepositoryVersions(t *testing.T) {
 	if err != nil || len(sources) != 3 {
 		t.Fatalf("scan: %v %v", sources, err)
 	}
-	mgr := serve.NewManager(runtime.Options{})
+	mgr := serve.NewManager(serve.ManagerOptions{})
 	defer mgr.Close()
 	for _, s := range sources {
 		if err := mgr.Load(s); err != nil {

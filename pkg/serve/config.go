@@ -1,0 +1,122 @@
+package serve
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/kilnml/kiln/pkg/runtime"
+)
+
+// Config is the serving node's per-model settings file (--config FILE.yaml):
+//
+//	defaults:                 # every model, unless it says otherwise
+//	  request_timeout: 30s
+//	  batching: {max_batch_size: 64, max_queue_delay: 500us}
+//	models:
+//	  iris:
+//	    batching: {enabled: false, instances: 2}
+//
+// Unknown keys are errors.
+type Config struct {
+	Defaults ModelConfig            `yaml:"defaults"`
+	Models   map[string]ModelConfig `yaml:"models"`
+}
+
+// ModelConfig holds one model's settings; zero values inherit the defaults.
+type ModelConfig struct {
+	Batching       BatchingConfig `yaml:"batching"`
+	RequestTimeout Duration       `yaml:"request_timeout"`
+}
+
+// BatchingConfig sets up a model's dynamic batcher (see runtime.BatchOptions).
+type BatchingConfig struct {
+	Enabled       *bool    `yaml:"enabled"`
+	MaxBatchSize  int      `yaml:"max_batch_size"`
+	MaxQueueDelay Duration `yaml:"max_queue_delay"`
+	MaxQueueSize  int      `yaml:"max_queue_size"`
+	Instances     int      `yaml:"instances"`
+}
+
+// Duration is a time.Duration written as "500us", "2ms", "30s" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML parses a Go duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 500us, 2ms or 30s", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// LoadConfig reads a settings file strictly: unknown keys and bad values are errors.
+func LoadConfig(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	return &c, nil
+}
+
+// For returns a model's settings, its own over the defaults.
+func (c *Config) For(model string) ModelConfig {
+	if c == nil {
+		return ModelConfig{}
+	}
+	own := c.Models[model]
+	d := c.Defaults
+	merged := ModelConfig{
+		RequestTimeout: pick(own.RequestTimeout, d.RequestTimeout),
+		Batching: BatchingConfig{
+			Enabled:       own.Batching.Enabled,
+			MaxBatchSize:  pick(own.Batching.MaxBatchSize, d.Batching.MaxBatchSize),
+			MaxQueueDelay: pick(own.Batching.MaxQueueDelay, d.Batching.MaxQueueDelay),
+			MaxQueueSize:  pick(own.Batching.MaxQueueSize, d.Batching.MaxQueueSize),
+			Instances:     pick(own.Batching.Instances, d.Batching.Instances),
+		},
+	}
+	if merged.Batching.Enabled == nil {
+		merged.Batching.Enabled = d.Batching.Enabled
+	}
+	return merged
+}
+
+func pick[T comparable](own, fallback T) T {
+	var zero T
+	if own != zero {
+		return own
+	}
+	return fallback
+}
+
+// BatchOptions converts the batching settings for runtime.NewBatcher.
+func (b BatchingConfig) BatchOptions() runtime.BatchOptions {
+	return runtime.BatchOptions{
+		Disabled:      b.Enabled != nil && !*b.Enabled,
+		MaxBatchSize:  b.MaxBatchSize,
+		MaxQueueDelay: time.Duration(b.MaxQueueDelay),
+		MaxQueueSize:  b.MaxQueueSize,
+		Instances:     b.Instances,
+	}
+}
+
+// Validate reports settings that make no sense, such as models the node does not serve.
+func (c *Config) Validate(served func(name string) bool) error {
+	for name := range c.Models {
+		if !served(name) {
+			return fmt.Errorf("config: model %q is not served (no --model or repository entry for it)", name)
+		}
+	}
+	return nil
+}
