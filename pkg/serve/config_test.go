@@ -48,7 +48,7 @@ models:
 func TestConfigRejectsUnknownKeysAndBadDurations(t *testing.T) {
 	for text, want := range map[string]string{
 		"models:\n  iris:\n    batching: {max_batch_sise: 8}\n": "max_batch_sise",
-		"defaults:\n  request_timeout: soon\n":                     "soon",
+		"defaults:\n  request_timeout: soon\n":                  "soon",
 	} {
 		if _, err := LoadConfig(writeConfig(t, text)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%q: err %v, want it to name %q", text, err, want)
