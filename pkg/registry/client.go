@@ -177,7 +177,7 @@ func (c *Client) Download(ctx context.Context, ref Ref, w io.Writer) (*Version, 
 	}
 	defer resp.Body.Close()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), resp.Body)
+	n, err := io.CopyBuffer(io.MultiWriter(w, h), struct{ io.Reader }{resp.Body}, make([]byte, 1<<20))
 	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, fmt.Errorf("download %s: cut off after %d of %d bytes; retry", v.Ref(), n, v.Size)
 	}
