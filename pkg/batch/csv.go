@@ -1,0 +1,122 @@
+package batch
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// csvReader reads a CSV file with a header line; every cell is a string.
+type csvReader struct {
+	r      *csv.Reader
+	count  *countingReader
+	size   int64
+	fields []Field
+	line   int
+}
+
+func newCSVReader(r io.Reader, size int64) (*csvReader, error) {
+	count := &countingReader{r: r}
+	cr := csv.NewReader(count)
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("CSV file is empty: the first line must name the columns")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("CSV header: %w", err)
+	}
+	fields := make([]Field, len(header))
+	seen := map[string]bool{}
+	for i, name := range header {
+		if seen[name] {
+			return nil, fmt.Errorf("CSV header names column %q twice", name)
+		}
+		seen[name] = true
+		fields[i] = Field{Name: name, Kind: KindString}
+	}
+	return &csvReader{r: cr, count: count, size: size, fields: fields}, nil
+}
+
+func (c *csvReader) Fields() []Field { return c.fields }
+
+func (c *csvReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
+	for range n {
+		rec, err := c.r.Read()
+		if errors.Is(err, io.EOF) {
+			return dst, errs, io.EOF
+		}
+		var pe *csv.ParseError
+		switch {
+		case errors.Is(err, csv.ErrFieldCount):
+			err = fmt.Errorf("has %d fields, the header has %d", len(rec), len(c.fields))
+		case errors.As(err, &pe):
+			err = fmt.Errorf("CSV: %v", pe.Err)
+		case err != nil:
+			return dst, errs, fmt.Errorf("read CSV: %w", err)
+		}
+		row := make(Row, len(c.fields))
+		if err == nil {
+			for i, s := range rec {
+				row[i] = String(s)
+			}
+		}
+		dst = append(dst, row)
+		errs = append(errs, err)
+	}
+	return dst, errs, nil
+}
+
+func (c *csvReader) Skip(n int64) (int64, error) {
+	var done int64
+	for ; done < n; done++ {
+		if _, err := c.r.Read(); errors.Is(err, io.EOF) {
+			return done, nil
+		} else if err != nil && !errors.Is(err, csv.ErrFieldCount) {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return done, fmt.Errorf("read CSV: %w", err)
+			}
+		}
+	}
+	return done, nil
+}
+
+func (c *csvReader) Fraction() float64 { return fraction(c.count.n, c.size) }
+
+func (c *csvReader) Close() error { return nil }
+
+// csvWriter writes a header line, then one line per row.
+type csvWriter struct {
+	w      *csv.Writer
+	record []string
+}
+
+func newCSVWriter(w io.Writer, fields []Field) (*csvWriter, error) {
+	cw := csv.NewWriter(w)
+	header := make([]string, len(fields))
+	for i, f := range fields {
+		header[i] = f.Name
+	}
+	if err := cw.Write(header); err != nil {
+		return nil, err
+	}
+	return &csvWriter{w: cw, record: make([]string, len(fields))}, nil
+}
+
+func (c *csvWriter) Write(rows []Row) error {
+	for _, r := range rows {
+		for i, v := range r {
+			c.record[i] = v.Text()
+		}
+		if err := c.w.Write(c.record); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *csvWriter) Close() error {
+	c.w.Flush()
+	return c.w.Error()
+}

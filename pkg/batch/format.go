@@ -1,0 +1,99 @@
+package batch
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Format is a tabular file format.
+type Format string
+
+// The supported formats.
+const (
+	CSV     Format = "csv"
+	JSONL   Format = "jsonl"
+	Parquet Format = "parquet"
+)
+
+// ParseFormat checks a format name ("" means unknown, to be detected).
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(strings.ToLower(s)); f {
+	case "", CSV, JSONL, Parquet:
+		return f, nil
+	case "ndjson", "json":
+		return JSONL, nil
+	}
+	return "", fmt.Errorf("format %q: want csv, jsonl or parquet", s)
+}
+
+// DetectFormat returns the format a file name's extension names.
+func DetectFormat(name string) (Format, error) {
+	lower := strings.ToLower(strings.TrimSuffix(name, "/"))
+	for f, exts := range formatExts {
+		for _, e := range exts {
+			if strings.HasSuffix(lower, e) {
+				return f, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("%s: cannot tell the format from the name; pass --input-format or --output-format (csv, jsonl, parquet)", name)
+}
+
+var formatExts = map[Format][]string{
+	CSV:     {".csv"},
+	JSONL:   {".jsonl", ".ndjson", ".json"},
+	Parquet: {".parquet", ".pq"},
+}
+
+// Ext is the file extension written for the format.
+func (f Format) Ext() string { return "." + string(f) }
+
+// RowReader reads the rows of one tabular file in order.
+type RowReader interface {
+	// Fields lists the columns; a Kind may be KindNull while unknown.
+	Fields() []Field
+	// Read appends up to n rows to dst and returns io.EOF once no row is
+	// left. A row that cannot be parsed comes back with its error in errs
+	// (indexed like the appended rows), not as the returned error.
+	Read(dst []Row, errs []error, n int) ([]Row, []error, error)
+	// Skip discards up to n rows and returns how many it discarded.
+	Skip(n int64) (int64, error)
+	// Fraction is how much of the file has been read, 0 to 1.
+	Fraction() float64
+	Close() error
+}
+
+// RowWriter writes rows of fixed fields to one file.
+type RowWriter interface {
+	Write(rows []Row) error
+	// Close flushes what is buffered; it does not close the underlying writer.
+	Close() error
+}
+
+// NewRowReader reads a file of format f from r (size bytes; parquet needs
+// the io.ReaderAt).
+func NewRowReader(f Format, r ReadAtCloser, size int64) (RowReader, error) {
+	switch f {
+	case CSV:
+		return newCSVReader(r, size)
+	case JSONL:
+		return newJSONLReader(r, size)
+	case Parquet:
+		return newParquetReader(r, size)
+	}
+	return nil, fmt.Errorf("unknown format %q", f)
+}
+
+// NewRowWriter writes rows with the given fields in format f to w.
+func NewRowWriter(f Format, w io.Writer, fields []Field) (RowWriter, error) {
+	switch f {
+	case CSV:
+		return newCSVWriter(w, fields)
+	case JSONL:
+		return newJSONLWriter(w, fields), nil
+	case Parquet:
+		return newParquetWriter(w, fields)
+	}
+	return nil, fmt.Errorf("unknown format %q", f)
+}

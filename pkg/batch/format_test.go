@@ -1,0 +1,169 @@
+package batch
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math"
+	"reflect"
+	"testing"
+)
+
+// nopCloser adapts a bytes.Reader to ReadAtCloser.
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+func sampleRows() ([]Field, []Row) {
+	fields := []Field{
+		{Name: "id", Kind: KindInt},
+		{Name: "name", Kind: KindString},
+		{Name: "score", Kind: KindFloat64},
+		{Name: "p", Kind: KindFloat32},
+		{Name: "ok", Kind: KindBool},
+		{Name: "probs", Kind: KindList, Elem: KindFloat32},
+	}
+	rows := []Row{
+		{Int(1), String("a,\"quoted\"\nline"), Float64(0.1), Float32(0.25), Bool(true), List([]Value{Float32(0.1), Float32(0.9)})},
+		{Int(-7), String("日本"), Null(), Float32(-1.5), Bool(false), List(nil)},
+		{Int(math.MaxInt64), String(""), Float64(1e300), Null(), Null(), Null()},
+	}
+	return fields, rows
+}
+
+func roundTrip(t *testing.T, f Format, fields []Field, rows []Row) ([]Field, []Row) {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewRowWriter(f, &buf, fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRowReader(f, nopCloser{bytes.NewReader(buf.Bytes())}, int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, errs, err := r.Read(nil, nil, 100)
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("read: %v, want EOF after %d rows", err, len(got))
+	}
+	for i, e := range errs {
+		if e != nil {
+			t.Fatalf("row %d: %v", i, e)
+		}
+	}
+	if r.Fraction() != 1 {
+		t.Errorf("fraction after reading everything = %v", r.Fraction())
+	}
+	return r.Fields(), got
+}
+
+func TestParquetRoundTripKeepsKindsAndOrder(t *testing.T) {
+	fields, rows := sampleRows()
+	gotFields, got := roundTrip(t, Parquet, fields, rows)
+	if !reflect.DeepEqual(gotFields, fields) {
+		t.Errorf("fields = %+v\nwant %+v", gotFields, fields)
+	}
+	want := append([]Row(nil), rows...)
+	want[1] = append(Row(nil), rows[1]...)
+	want[1][5] = List(nil) // an empty list reads back as an empty list
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rows = %+v\nwant %+v", got, want)
+	}
+}
+
+func TestJSONLRoundTrip(t *testing.T) {
+	fields, rows := sampleRows()
+	_, got := roundTrip(t, JSONL, fields, rows)
+	for i := range rows {
+		for c := range fields {
+			if g, w := got[i][c].Text(), rows[i][c].Text(); g != w {
+				t.Errorf("row %d %s = %q, want %q", i, fields[c].Name, g, w)
+			}
+		}
+	}
+	if got[0][0].Kind != KindInt || got[0][4].Kind != KindBool || got[0][5].Kind != KindList {
+		t.Errorf("kinds not kept: %+v", got[0])
+	}
+}
+
+func TestCSVRoundTripAsText(t *testing.T) {
+	fields, rows := sampleRows()
+	gotFields, got := roundTrip(t, CSV, fields, rows)
+	for i, f := range gotFields {
+		if f.Name != fields[i].Name || f.Kind != KindString {
+			t.Errorf("field %d = %+v", i, f)
+		}
+	}
+	for i := range rows {
+		for c := range fields {
+			if g, w := got[i][c].Str, rows[i][c].Text(); g != w {
+				t.Errorf("row %d %s = %q, want %q", i, fields[c].Name, g, w)
+			}
+		}
+	}
+	if got[0][5].Str != "[0.1,0.9]" {
+		t.Errorf("list cell = %q, want JSON array", got[0][5].Str)
+	}
+}
+
+func TestCSVBadRowIsReportedAndReadingGoesOn(t *testing.T) {
+	data := "a,b\n1,2\n3\n4,5\n"
+	r, err := NewRowReader(CSV, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs, err := r.Read(nil, nil, 10)
+	if !errors.Is(err, io.EOF) || len(rows) != 3 {
+		t.Fatalf("got %d rows, err %v", len(rows), err)
+	}
+	if errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("errs = %v, want only the second row bad", errs)
+	}
+	if rows[2][1].Str != "5" {
+		t.Errorf("row after the bad one = %+v", rows[2])
+	}
+}
+
+func TestJSONLRefusesUnknownKeyInLaterLine(t *testing.T) {
+	data := "{\"a\":1}\n\n{\"a\":2,\"b\":3}\n{\"b\":1}\n{\"a\":[1,{\"x\":1}]}\n"
+	r, err := NewRowReader(JSONL, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs, _ := r.Read(nil, nil, 10)
+	if len(rows) != 4 || errs[0] != nil || errs[1] == nil || errs[2] == nil || errs[3] != nil {
+		t.Fatalf("rows %v errs %v", rows, errs)
+	}
+	if got := rows[3][0].Text(); got != `[1,"{\"x\":1}"]` {
+		t.Errorf("nested object = %s", got)
+	}
+}
+
+func TestParquetSkipSeeks(t *testing.T) {
+	fields := []Field{{Name: "i", Kind: KindInt}}
+	var rows []Row
+	for i := range 1000 {
+		rows = append(rows, Row{Int(int64(i))})
+	}
+	var buf bytes.Buffer
+	w, _ := NewRowWriter(Parquet, &buf, fields)
+	w.Write(rows)
+	w.Close()
+	r, err := NewRowReader(Parquet, nopCloser{bytes.NewReader(buf.Bytes())}, int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Skip(990); n != 990 || err != nil {
+		t.Fatalf("skip = %d, %v", n, err)
+	}
+	got, _, _ := r.Read(nil, nil, 100)
+	if len(got) != 10 || got[0][0].Int != 990 {
+		t.Fatalf("after skip got %d rows starting %v", len(got), got)
+	}
+}

@@ -1,0 +1,342 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// parquetColumn says how one top-level Parquet field maps onto a column.
+type parquetColumn struct {
+	leaf    int  // leaf column index
+	list    bool // a LIST (or repeated leaf) rather than a scalar
+	listDef int  // definition level at which the list exists but is empty
+	maxDef  int  // definition level of a present element
+}
+
+// parquetReader reads a Parquet file row by row. Top-level columns may be
+// scalars or lists of scalars; other nested columns are refused.
+type parquetReader struct {
+	r       *parquet.Reader
+	fields  []Field
+	columns []parquetColumn
+	byLeaf  []int // leaf column index -> field index
+	total   int64
+	done    int64
+	buf     []parquet.Row
+}
+
+func newParquetReader(r io.ReaderAt, size int64) (*parquetReader, error) {
+	pf, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.ReadBufferSize(1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("open Parquet: %w", err)
+	}
+	p := &parquetReader{total: pf.NumRows()}
+	schema := pf.Schema()
+	p.byLeaf = make([]int, len(schema.Columns()))
+	for i := range p.byLeaf {
+		p.byLeaf[i] = -1
+	}
+	for i, f := range schema.Fields() {
+		field, col, err := parquetField(schema, f)
+		if err != nil {
+			return nil, err
+		}
+		p.fields = append(p.fields, field)
+		p.columns = append(p.columns, col)
+		p.byLeaf[col.leaf] = i
+	}
+	p.r = parquet.NewReader(pf)
+	return p, nil
+}
+
+// parquetField maps a top-level field onto a column.
+func parquetField(schema *parquet.Schema, f parquet.Field) (Field, parquetColumn, error) {
+	path := []string{f.Name()}
+	node := parquet.Node(f)
+	list := false
+	switch {
+	case f.Leaf() && f.Repeated():
+		list = true
+	case !f.Leaf() && isParquetList(f):
+		inner := f.Fields()
+		if len(inner) == 1 && inner[0].Repeated() && !inner[0].Leaf() && len(inner[0].Fields()) == 1 && inner[0].Fields()[0].Leaf() {
+			elem := inner[0].Fields()[0]
+			path = append(path, inner[0].Name(), elem.Name())
+			node, list = elem, true
+		} else if len(inner) == 1 && inner[0].Repeated() && inner[0].Leaf() {
+			path = append(path, inner[0].Name())
+			node, list = inner[0], true
+		}
+	}
+	if !node.Leaf() {
+		return Field{}, parquetColumn{}, fmt.Errorf("Parquet column %q is a nested %s; only scalars and lists of scalars are supported", f.Name(), f.Type())
+	}
+	leaf, ok := schema.Lookup(path...)
+	if !ok {
+		return Field{}, parquetColumn{}, fmt.Errorf("Parquet column %q: leaf %s not found", f.Name(), strings.Join(path, "."))
+	}
+	kind := parquetKind(node)
+	col := parquetColumn{leaf: leaf.ColumnIndex, list: list, maxDef: leaf.MaxDefinitionLevel}
+	field := Field{Name: f.Name(), Kind: kind}
+	if list {
+		field = Field{Name: f.Name(), Kind: KindList, Elem: kind}
+		col.listDef = 0
+		if f.Optional() {
+			col.listDef = 1
+		}
+		if node.Optional() {
+			col.maxDef = leaf.MaxDefinitionLevel
+		}
+	}
+	return field, col, nil
+}
+
+// isParquetList reports whether a group node carries the LIST annotation.
+func isParquetList(n parquet.Node) bool {
+	lt := n.Type().LogicalType()
+	if lt == nil {
+		return false
+	}
+	_, ok := lt.Value.(*format.ListType)
+	return ok
+}
+
+func parquetKind(node parquet.Node) Kind {
+	switch node.Type().Kind() {
+	case parquet.Boolean:
+		return KindBool
+	case parquet.Int32, parquet.Int64:
+		return KindInt
+	case parquet.Float:
+		return KindFloat32
+	case parquet.Double:
+		return KindFloat64
+	}
+	return KindString
+}
+
+func (p *parquetReader) Fields() []Field { return p.fields }
+
+func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
+	if cap(p.buf) < n {
+		p.buf = make([]parquet.Row, n)
+	}
+	buf := p.buf[:n]
+	got, err := p.r.ReadRows(buf)
+	p.done += int64(got)
+	for _, pr := range buf[:got] {
+		dst = append(dst, p.convert(pr))
+		errs = append(errs, nil)
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return dst, errs, fmt.Errorf("read Parquet: %w", err)
+	}
+	if errors.Is(err, io.EOF) || (got == 0 && n > 0) {
+		return dst, errs, io.EOF
+	}
+	return dst, errs, nil
+}
+
+// convert turns one Parquet row into a Row.
+func (p *parquetReader) convert(pr parquet.Row) Row {
+	row := make(Row, len(p.fields))
+	for _, v := range pr {
+		fi := p.byLeaf[v.Column()]
+		if fi < 0 {
+			continue
+		}
+		col := p.columns[fi]
+		if !col.list {
+			row[fi] = parquetValue(v)
+			continue
+		}
+		def := v.DefinitionLevel()
+		if v.RepetitionLevel() == 0 {
+			switch {
+			case def < col.listDef:
+				row[fi] = Null()
+				continue
+			default:
+				row[fi] = List(nil)
+			}
+			if def == col.listDef {
+				continue
+			}
+		}
+		elem := Null()
+		if def == col.maxDef {
+			elem = parquetValue(v)
+		}
+		row[fi].List = append(row[fi].List, elem)
+	}
+	return row
+}
+
+func parquetValue(v parquet.Value) Value {
+	if v.IsNull() {
+		return Null()
+	}
+	switch v.Kind() {
+	case parquet.Boolean:
+		return Bool(v.Boolean())
+	case parquet.Int32:
+		return Int(int64(v.Int32()))
+	case parquet.Int64:
+		return Int(v.Int64())
+	case parquet.Float:
+		return Float32(v.Float())
+	case parquet.Double:
+		return Float64(v.Double())
+	case parquet.Int96:
+		return String(v.Int96().String())
+	}
+	return String(string(v.ByteArray()))
+}
+
+func (p *parquetReader) Skip(n int64) (int64, error) {
+	n = min(n, p.total-p.done)
+	if n <= 0 {
+		return 0, nil
+	}
+	if err := p.r.SeekToRow(p.done + n); err != nil {
+		return 0, fmt.Errorf("seek Parquet to row %d: %w", p.done+n, err)
+	}
+	p.done += n
+	return n, nil
+}
+
+func (p *parquetReader) Fraction() float64 { return fraction(p.done, p.total) }
+
+func (p *parquetReader) Close() error { return p.r.Close() }
+
+// parquetWriter writes rows as one Parquet file. Columns whose kind is
+// still unknown take it from the first non-null value written.
+type parquetWriter struct {
+	out    io.Writer
+	fields []Field
+	w      *parquet.Writer
+	rows   []parquet.Row
+}
+
+func newParquetWriter(w io.Writer, fields []Field) (*parquetWriter, error) {
+	return &parquetWriter{out: w, fields: append([]Field(nil), fields...)}, nil
+}
+
+// start settles unknown kinds from rows and creates the Parquet writer.
+func (p *parquetWriter) start(rows []Row) error {
+	for i := range p.fields {
+		f := &p.fields[i]
+		for _, r := range rows {
+			if f.Kind == KindNull {
+				f.Kind = r[i].Kind
+			}
+			if f.Kind == KindList && f.Elem == KindNull && r[i].Kind == KindList && len(r[i].List) > 0 {
+				f.Elem = r[i].List[0].Kind
+			}
+		}
+		if f.Kind == KindNull {
+			f.Kind = KindString
+		}
+		if f.Kind == KindList && f.Elem == KindNull {
+			f.Elem = KindString
+		}
+	}
+	schema, err := parquetSchema(p.fields)
+	if err != nil {
+		return err
+	}
+	p.w = parquet.NewWriter(p.out, schema, parquet.Compression(&parquet.Snappy))
+	return nil
+}
+
+func (p *parquetWriter) Write(rows []Row) error {
+	if p.w == nil {
+		if err := p.start(rows); err != nil {
+			return err
+		}
+	}
+	if cap(p.rows) < len(rows) {
+		p.rows = make([]parquet.Row, len(rows))
+	}
+	out := p.rows[:len(rows)]
+	for i, r := range rows {
+		pr, err := p.encode(out[i][:0], r)
+		if err != nil {
+			return err
+		}
+		out[i] = pr
+	}
+	_, err := p.w.WriteRows(out)
+	return err
+}
+
+// encode appends the Parquet values of one row to pr.
+func (p *parquetWriter) encode(pr parquet.Row, r Row) (parquet.Row, error) {
+	for c, f := range p.fields {
+		v := r[c]
+		switch {
+		case v.IsNull():
+			pr = append(pr, parquet.NullValue().Level(0, 0, c))
+		case f.Kind == KindList:
+			if v.Kind != KindList {
+				return nil, fmt.Errorf("column %q holds a list, but this row has a %s", f.Name, v.Kind)
+			}
+			if len(v.List) == 0 {
+				pr = append(pr, parquet.NullValue().Level(0, 1, c))
+			}
+			for i, e := range v.List {
+				pv, err := parquetScalar(e, f.Elem)
+				if err != nil {
+					return nil, fmt.Errorf("column %q element %d: %w", f.Name, i, err)
+				}
+				pr = append(pr, pv.Level(min(i, 1), 2, c))
+			}
+		default:
+			pv, err := parquetScalar(v, f.Kind)
+			if err != nil {
+				return nil, fmt.Errorf("column %q: %w", f.Name, err)
+			}
+			pr = append(pr, pv.Level(0, 1, c))
+		}
+	}
+	return pr, nil
+}
+
+// parquetScalar converts a cell to the Parquet type of kind, refusing
+// conversions that would change the value.
+func parquetScalar(v Value, kind Kind) (parquet.Value, error) {
+	switch {
+	case v.Kind == kind || (kind == KindFloat64 && v.Kind == KindFloat32):
+		switch kind {
+		case KindBool:
+			return parquet.BooleanValue(v.Int != 0), nil
+		case KindInt:
+			return parquet.Int64Value(v.Int), nil
+		case KindFloat32:
+			return parquet.FloatValue(float32(v.Float)), nil
+		case KindFloat64:
+			return parquet.DoubleValue(v.Float), nil
+		case KindString:
+			return parquet.ByteArrayValue([]byte(v.Str)), nil
+		}
+	case v.Kind == KindInt && kind == KindFloat64 && v.Int == int64(float64(v.Int)):
+		return parquet.DoubleValue(float64(v.Int)), nil
+	case v.IsNull():
+		return parquet.Value{}, errors.New("null list elements cannot be written to Parquet")
+	}
+	return parquet.Value{}, fmt.Errorf("a %s value in a %s column (kinds come from the first rows; use CSV or JSONL output for mixed columns)", v.Kind, kind)
+}
+
+func (p *parquetWriter) Close() error {
+	if p.w == nil {
+		if err := p.start(nil); err != nil {
+			return err
+		}
+	}
+	return p.w.Close()
+}
