@@ -82,6 +82,7 @@ func testBadInput(t *testing.T, store registry.Store, env *testenv.S3) {
 		{"bad digest", "/api/v1/models/ok/versions", `{"digest":"md5:abc"}`, model, 400, "digest"},
 		{"unknown meta field", "/api/v1/models/ok/versions", `{"digest":"x","metricz":{}}`, model, 400, "unknown field"},
 		{"over the limit", "/api/v1/models/ok/versions", fmt.Sprintf(`{"digest":%q}`, digestOf(big)), big, 413, "limit"},
+		{"input example that is not OIP", "/api/v1/models/ok/versions", fmt.Sprintf(`{"digest":%q,"input_example":{"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1]}]}}`, digestOf(model)), model, 400, "not an OIP inference request"},
 		{"input example for another model", "/api/v1/models/ok/versions", fmt.Sprintf(`{"digest":%q,"input_example":{"inputs":[{"name":"z","datatype":"FP32","shape":[1],"data":[1]}]}}`, digestOf(model)), model, 400, `input "z"`},
 	} {
 		status, msg := rawPush(t, srv.URL, tc.path, tc.meta, tc.model)

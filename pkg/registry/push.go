@@ -9,6 +9,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/onnx"
 )
 
@@ -208,20 +209,14 @@ func validateKey(kind, k string) error {
 	return nil
 }
 
-// checkInputExample checks that an input example is an OIP inference
-// request whose inputs the model has.
+// checkInputExample checks that an input example is a valid OIP inference
+// request (JSON) whose inputs the model has.
 func checkInputExample(raw json.RawMessage, sig Signature) error {
 	if len(raw) == 0 {
 		return nil
 	}
-	var req struct {
-		Inputs []struct {
-			Name     string  `json:"name"`
-			Datatype string  `json:"datatype"`
-			Shape    []int64 `json:"shape"`
-		} `json:"inputs"`
-	}
-	if err := json.Unmarshal(raw, &req); err != nil {
+	req, err := oip.DecodeRequest(raw, -1)
+	if err != nil {
 		return fmt.Errorf("%w: input example is not an OIP inference request: %v", ErrInvalid, err)
 	}
 	if len(req.Inputs) == 0 {
