@@ -1,0 +1,192 @@
+{{/* Names, labels, images and the small pieces shared by several templates. */}}
+
+{{- define "kiln.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kiln.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A component's resource name: kiln.component (dict "root" $ "name" "registry"). */}}
+{{- define "kiln.component" -}}
+{{- printf "%s-%s" (include "kiln.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "kiln.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "kiln.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: kiln
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Selector labels of one component: kiln.selector (dict "root" $ "component" "registry" "model" "iris"). */}}
+{{- define "kiln.selector" -}}
+app.kubernetes.io/name: {{ include "kiln.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- with .model }}
+kiln.dev/model: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{- define "kiln.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "kiln.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Image reference: kiln.image (dict "root" $ "image" .Values.image.serve). */}}
+{{- define "kiln.image" -}}
+{{- if .image.digest -}}
+{{- printf "%s@%s" .image.repository .image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .image.repository (default .root.Chart.AppVersion .image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The registry URL the serving nodes and batch jobs use. */}}
+{{- define "kiln.registryURL" -}}
+{{- if .Values.registry.enabled -}}
+{{- printf "http://%s:%v" (include "kiln.component" (dict "root" . "name" "registry")) .Values.registry.service.port -}}
+{{- else -}}
+{{- required "registry.externalURL is required when registry.enabled is false" .Values.registry.externalURL -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The S3 bucket, endpoint and credentials Secret, bundled server or external. */}}
+{{- define "kiln.s3.bucket" -}}
+{{- if .Values.s3Server.enabled -}}
+{{- .Values.s3Server.bucket -}}
+{{- else -}}
+{{- required "s3.bucket is required: name an existing bucket, or set s3Server.enabled=true for a trial" .Values.s3.bucket -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kiln.s3.endpoint" -}}
+{{- if .Values.s3Server.enabled -}}
+{{- printf "http://%s:%v" (include "kiln.component" (dict "root" . "name" "s3")) .Values.s3Server.port -}}
+{{- else -}}
+{{- .Values.s3.endpoint -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "kiln.s3.secret" -}}
+{{- if .Values.s3Server.enabled -}}
+{{- default (include "kiln.component" (dict "root" . "name" "s3")) .Values.s3Server.existingSecret -}}
+{{- else -}}
+{{- .Values.s3.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{/* S3 environment of a container: endpoint, region, path style and static credentials when a Secret is named. */}}
+{{- define "kiln.s3.env" -}}
+{{- $endpoint := include "kiln.s3.endpoint" . -}}
+{{- if $endpoint }}
+- name: KILN_S3_ENDPOINT
+  value: {{ $endpoint | quote }}
+{{- end }}
+{{- if .Values.s3.region }}
+- name: KILN_S3_REGION
+  value: {{ .Values.s3.region | quote }}
+- name: AWS_REGION
+  value: {{ .Values.s3.region | quote }}
+{{- end }}
+{{- if or .Values.s3.pathStyle .Values.s3Server.enabled }}
+- name: KILN_S3_PATH_STYLE
+  value: "true"
+{{- end }}
+{{- $secret := include "kiln.s3.secret" . -}}
+{{- if $secret }}
+{{- $idKey := ternary "rootUser" .Values.s3.accessKeyIdKey .Values.s3Server.enabled }}
+{{- $secretKey := ternary "rootPassword" .Values.s3.secretAccessKeyKey .Values.s3Server.enabled }}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $idKey }}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $secret }}
+      key: {{ $secretKey }}
+{{- end }}
+{{- end -}}
+
+{{/* KILN_TOKEN for registry clients (serving nodes, batch jobs). */}}
+{{- define "kiln.clientToken.env" -}}
+{{- if .Values.auth.enabled }}
+- name: KILN_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "auth.clientTokenSecret is required when auth.enabled: name a Secret holding a registry token for the serving nodes" .Values.auth.clientTokenSecret }}
+      key: {{ .Values.auth.clientTokenKey }}
+{{- end }}
+{{- end -}}
+
+{{/* A serving Deployment's settings: serve defaults overridden by the models entry. */}}
+{{- define "kiln.serve.settings" -}}
+{{- $keys := list "replicas" "resources" "autoscaling" "pdb" "cacheSize" "cacheInMemory" "startupProbe" "nodeSelector" "tolerations" "affinity" "topologySpreadConstraints" "priorityClassName" "podAnnotations" "podLabels" "extraArgs" "extraEnv" -}}
+{{- $merged := deepCopy .root.Values.serve -}}
+{{- range $k := $keys -}}
+{{- if hasKey $.model $k -}}
+{{- $v := index $.model $k -}}
+{{- if and (kindIs "map" $v) (kindIs "map" (index $merged $k)) -}}
+{{- $_ := set $merged $k (mergeOverwrite (deepCopy (index $merged $k)) $v) -}}
+{{- else -}}
+{{- $_ := set $merged $k $v -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $merged -}}
+{{- end -}}
+
+{{/* The model name of a reference NAME@REF. */}}
+{{- define "kiln.refModel" -}}
+{{- $parts := splitList "@" . -}}
+{{- if ne (len $parts) 2 -}}
+{{- fail (printf "model ref %q: want NAME@ALIAS or NAME@VERSION" .) -}}
+{{- end -}}
+{{- first $parts -}}
+{{- end -}}
+
+{{/* The suffix of a models entry's resources: its name, or the model name of its ref. */}}
+{{- define "kiln.serve.name" -}}
+{{- default (include "kiln.refModel" .ref) .name | replace "." "-" | replace "_" "-" | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* The kiln-serve settings file of a models entry: models.<NAME>.{batching,drift,gates}. */}}
+{{- define "kiln.serve.config" -}}
+{{- $settings := dict -}}
+{{- range $k := list "batching" "drift" "gates" -}}
+{{- if hasKey $ $k -}}
+{{- $_ := set $settings $k (index $ $k) -}}
+{{- end -}}
+{{- end -}}
+{{- dict "models" (dict (include "kiln.refModel" .ref) $settings) | toYaml -}}
+{{- end -}}
+
+{{/* Pod labels: the selector, the release version and commonLabels (not the chart version, so a chart bump alone restarts no pod). */}}
+{{- define "kiln.podLabels" -}}
+{{ include "kiln.selector" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
