@@ -23,9 +23,18 @@ import (
 	"github.com/kilnml/kiln/pkg/registry"
 )
 
-// buildRegistry compiles kiln-registry (without cgo, as released) once per test binary.
+// builtBinary is kiln-registry compiled once for all tests of the package.
 var builtBinary string
 
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if builtBinary != "" {
+		os.RemoveAll(filepath.Dir(builtBinary))
+	}
+	os.Exit(code)
+}
+
+// buildRegistry compiles kiln-registry without cgo, as it is released.
 func buildRegistry(t *testing.T) string {
 	t.Helper()
 	if builtBinary != "" {
@@ -47,8 +56,9 @@ func buildRegistry(t *testing.T) string {
 
 // process is a running kiln-registry.
 type process struct {
-	cmd *exec.Cmd
-	url string
+	cmd    *exec.Cmd
+	url    string
+	exited chan struct{} // closed once the process has exited
 }
 
 // startProcess runs kiln-registry on a free loopback port against the
@@ -70,7 +80,11 @@ func startProcess(t *testing.T, bin string, s3 *testenv.S3) *process {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, url: "http://" + addr}
+	p := &process{cmd: cmd, url: "http://" + addr, exited: make(chan struct{})}
+	go func() {
+		cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(p.stop)
 	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
 		resp, err := http.Get(p.url + "/healthz")
@@ -78,18 +92,18 @@ func startProcess(t *testing.T, bin string, s3 *testenv.S3) *process {
 			resp.Body.Close()
 			return p
 		}
-		if cmd.ProcessState != nil || delay > 400*time.Millisecond && strings.Contains(logs.String(), "kiln-registry:") {
-			t.Fatalf("kiln-registry did not start: %s", logs.String())
+		select {
+		case <-p.exited:
+			t.Fatalf("kiln-registry exited before serving: %s", logs.String())
+		case <-time.After(delay):
 		}
-		time.Sleep(delay)
 	}
 }
 
+// stop interrupts the process (a graceful shutdown) and waits for it.
 func (p *process) stop() {
-	if p.cmd.ProcessState == nil {
-		p.cmd.Process.Signal(os.Interrupt)
-		p.cmd.Wait()
-	}
+	p.cmd.Process.Signal(os.Interrupt)
+	<-p.exited
 }
 
 // peakRSS returns the process's peak resident set size (VmHWM) in bytes.
