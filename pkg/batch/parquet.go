@@ -123,6 +123,7 @@ func parquetKind(node parquet.Node) Kind {
 func (p *parquetReader) Fields() []Field { return p.fields }
 
 func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
+	n = min(n, 4096)
 	if cap(p.buf) < n {
 		p.buf = make([]parquet.Row, n)
 	}
@@ -221,7 +222,13 @@ type parquetWriter struct {
 	fields []Field
 	w      *parquet.Writer
 	rows   []parquet.Row
+	// buffered counts the values written since the last row group ended.
+	buffered int
 }
+
+// rowGroupValues is how many values a row group holds before it is
+// flushed, which bounds the memory a writer buffers.
+const rowGroupValues = 4 << 20
 
 func newParquetWriter(w io.Writer, fields []Field) (*parquetWriter, error) {
 	return &parquetWriter{out: w, fields: append([]Field(nil), fields...)}, nil
@@ -270,9 +277,16 @@ func (p *parquetWriter) Write(rows []Row) error {
 			return err
 		}
 		out[i] = pr
+		p.buffered += len(pr)
 	}
-	_, err := p.w.WriteRows(out)
-	return err
+	if _, err := p.w.WriteRows(out); err != nil {
+		return err
+	}
+	if p.buffered >= rowGroupValues {
+		p.buffered = 0
+		return p.w.Flush()
+	}
+	return nil
 }
 
 // encode appends the Parquet values of one row to pr.

@@ -1,0 +1,189 @@
+package batch
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kilnml/kiln/pkg/oip"
+)
+
+// MetadataFeatureNames is the model metadata key that lists, comma
+// separated, the columns that feed the model's single input.
+const MetadataFeatureNames = "feature_names"
+
+// inputBinding feeds one model input from one or more columns.
+type inputBinding struct {
+	meta    oip.TensorMetadata
+	columns []string
+	cols    []int
+	// rowShape is the input's shape without the batch dimension, and width
+	// the number of elements one row gives.
+	rowShape []int64
+	width    int
+}
+
+// bindInputs decides which columns feed each model input: mapping first
+// (input -> columns), then features (for a model with one input), then the
+// model's feature_names metadata, then a column named like the input.
+func bindInputs(inputs []oip.TensorMetadata, meta map[string]string, fields []Field, features []string, mapping map[string][]string) ([]*inputBinding, error) {
+	index := map[string]int{}
+	for i, f := range fields {
+		index[f.Name] = i
+	}
+	if len(features) > 0 && len(inputs) != 1 {
+		return nil, fmt.Errorf("--features needs a model with one input; this one has %d (%s): use a mapping file", len(inputs), metaNames(inputs))
+	}
+	for name := range mapping {
+		if !hasInput(inputs, name) {
+			return nil, fmt.Errorf("mapping names input %q; the model's inputs are %s", name, metaNames(inputs))
+		}
+	}
+	var out []*inputBinding
+	for _, in := range inputs {
+		cols := mapping[in.Name]
+		switch {
+		case len(cols) > 0:
+		case len(features) > 0:
+			cols = features
+		case len(inputs) == 1 && meta[MetadataFeatureNames] != "":
+			cols = strings.Split(meta[MetadataFeatureNames], ",")
+		case hasField(index, in.Name):
+			cols = []string{in.Name}
+		default:
+			return nil, fmt.Errorf("no column feeds model input %q: the input has no column of that name and the model lists no feature_names; pass --features or a --mapping file", in.Name)
+		}
+		b := &inputBinding{meta: in, columns: cols}
+		for _, c := range cols {
+			i, ok := index[c]
+			if !ok {
+				return nil, fmt.Errorf("model input %q needs column %q, which the input data lacks (columns: %s)", in.Name, c, strings.Join(fieldNames(fields), ", "))
+			}
+			b.cols = append(b.cols, i)
+		}
+		if err := b.settleShape(); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func hasInput(inputs []oip.TensorMetadata, name string) bool {
+	for _, in := range inputs {
+		if in.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func hasField(index map[string]int, name string) bool {
+	_, ok := index[name]
+	return ok
+}
+
+func metaNames(ts []oip.TensorMetadata) string {
+	names := make([]string, len(ts))
+	for i, t := range ts {
+		names[i] = t.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// settleShape works out how many elements a row gives; width stays 0 when
+// a single list column decides it (set by the first good row).
+func (b *inputBinding) settleShape() error {
+	shape := b.meta.Shape
+	if len(shape) == 0 {
+		return fmt.Errorf("model input %q is a scalar; batch scoring needs a batch dimension", b.meta.Name)
+	}
+	if shape[0] > 1 {
+		return fmt.Errorf("model input %q has a fixed batch size %d; batch scoring needs a dynamic first dimension (or 1)", b.meta.Name, shape[0])
+	}
+	b.rowShape = shape[1:]
+	known, dynamic := 1, 0
+	for _, d := range b.rowShape {
+		if d < 0 {
+			dynamic++
+		} else {
+			known *= int(d)
+		}
+	}
+	switch {
+	case dynamic > 1:
+		return fmt.Errorf("model input %q has shape %v: more than one dynamic dimension besides the batch", b.meta.Name, shape)
+	case len(b.cols) > 1:
+		if dynamic == 0 && known != len(b.cols) {
+			return fmt.Errorf("model input %q takes %d values per row, but %d columns are mapped to it (%s)", b.meta.Name, known, len(b.cols), strings.Join(b.columns, ", "))
+		}
+		b.setWidth(len(b.cols))
+	case dynamic == 0:
+		b.width = known
+	}
+	return nil
+}
+
+// setWidth fixes the number of elements per row and fills the dynamic dimension.
+func (b *inputBinding) setWidth(w int) error {
+	shape := append([]int64(nil), b.rowShape...)
+	known := 1
+	for _, d := range shape {
+		if d >= 0 {
+			known *= int(d)
+		}
+	}
+	if w%known != 0 {
+		return fmt.Errorf("%d values do not fill input %q of shape %v", w, b.meta.Name, b.meta.Shape)
+	}
+	for i, d := range shape {
+		if d < 0 {
+			shape[i] = int64(w / known)
+		}
+	}
+	b.rowShape, b.width = shape, w
+	return nil
+}
+
+// cells flattens the row's values for this input into buf.
+func (b *inputBinding) cells(row Row, buf []Value) ([]Value, error) {
+	buf = buf[:0]
+	if len(b.cols) > 1 {
+		for _, c := range b.cols {
+			if row[c].Kind == KindList {
+				return nil, fmt.Errorf("column %q holds a list; input %q takes one value per column", b.columns[0], b.meta.Name)
+			}
+			buf = append(buf, row[c])
+		}
+		return buf, nil
+	}
+	buf = flatten(buf, row[b.cols[0]])
+	if len(buf) != b.width {
+		return nil, fmt.Errorf("column %q has %d values; input %q takes %d", b.columns[0], len(buf), b.meta.Name, b.width)
+	}
+	return buf, nil
+}
+
+// learnWidth sets the width of an input fed by one list column from the
+// first row that has a value there. It runs before rows are scored in
+// parallel; later rows must have the same width.
+func (b *inputBinding) learnWidth(rows []Row, errs []error) error {
+	if b.width != 0 {
+		return nil
+	}
+	for i, r := range rows {
+		if errs[i] == nil && !r[b.cols[0]].IsNull() {
+			return b.setWidth(len(flatten(nil, r[b.cols[0]])))
+		}
+	}
+	return nil
+}
+
+func flatten(dst []Value, v Value) []Value {
+	if v.Kind != KindList {
+		return append(dst, v)
+	}
+	for _, e := range v.List {
+		dst = flatten(dst, e)
+	}
+	return dst
+}

@@ -1,0 +1,122 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+)
+
+// pipeline reads chunks of rows in order, scores them on several workers
+// and hands them to a sink in input order.
+type pipeline struct {
+	src       *source
+	sc        *scorer
+	batchSize int
+	workers   int
+	shard     Shard
+	// next is the input row number of the next row src returns.
+	next int64
+}
+
+// run feeds the whole input through the scorer and calls sink on each
+// chunk, in order, from the calling goroutine.
+func (p *pipeline) run(ctx context.Context, sink func(*chunk) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := max(p.workers, 1)
+	work := make(chan *chunk, workers)
+	results := make(chan *chunk, workers)
+	slots := make(chan struct{}, 2*workers+1) // chunks between reading and the sink
+
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(work)
+		if err := p.read(ctx, work, slots); err != nil {
+			cancel(err)
+		}
+	})
+	var scoring sync.WaitGroup
+	for range workers {
+		scoring.Go(func() {
+			for c := range work {
+				if err := p.sc.score(ctx, c); err != nil {
+					cancel(err)
+					return
+				}
+				select {
+				case results <- c:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	go func() {
+		scoring.Wait()
+		close(results)
+	}()
+
+	pending := map[int64]*chunk{}
+	var want int64
+	for c := range results {
+		pending[c.seq] = c
+		for pending[want] != nil {
+			next := pending[want]
+			delete(pending, want)
+			want++
+			if err := sink(next); err != nil {
+				cancel(err)
+				break
+			}
+			<-slots
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	err := context.Cause(ctx)
+	cancel(nil)
+	for range results {
+	}
+	wg.Wait()
+	return err
+}
+
+// read cuts the input into chunks of batchSize rows of the shard.
+func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan struct{}) error {
+	per := p.batchSize * max(p.shard.Count, 1)
+	for seq := int64(0); ; seq++ {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return nil
+		}
+		rows, errs, err := p.src.Read(make([]Row, 0, per), make([]error, 0, per), per)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		c := &chunk{seq: seq, first: p.next, end: p.next + int64(len(rows)), fraction: p.src.Fraction()}
+		for i, r := range rows {
+			if n := p.next + int64(i); p.shard.Has(n) {
+				c.rows = append(c.rows, r)
+				c.errs = append(c.errs, errs[i])
+				c.index = append(c.index, n)
+			}
+		}
+		p.next = c.end
+		if err := p.sc.prepare(c); err != nil {
+			return err
+		}
+		if len(rows) > 0 || seq == 0 {
+			select {
+			case work <- c:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package batch
+
+import "context"
+
+// Scored is one batch of scored rows, in input order.
+type Scored struct {
+	// Fields are the input columns and OutputFields the model output columns.
+	Fields, OutputFields []Field
+	// Rows are the input rows, Index their input row numbers.
+	Rows  []Row
+	Index []int64
+	// Outputs holds the output cells of each row; nil where Errs says why
+	// the row failed.
+	Outputs []Row
+	Errs    []error
+}
+
+// ScanOptions say what Scan reads and how.
+type ScanOptions struct {
+	Input       string
+	InputFormat Format
+	Predictor   Predictor
+	Score       ScoreOptions
+	BatchSize   int
+	Workers     int
+	Storage     *Storage
+}
+
+// Scan scores the whole input with the same readers, mapping and pipeline
+// as Run, and calls fn with every batch in input order, without writing
+// anything (evaluation uses it).
+func Scan(ctx context.Context, opts ScanOptions, fn func(*Scored) error) error {
+	cfg := withDefaults(Config{Storage: opts.Storage, BatchSize: opts.BatchSize, Workers: opts.Workers})
+	src, _, err := openInput(ctx, cfg.Storage, opts.Input, opts.InputFormat)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	sc, err := newScorer(opts.Predictor, src.Fields(), opts.Score)
+	if err != nil {
+		return err
+	}
+	outFields := sc.fields()
+	p := &pipeline{src: src, sc: sc, batchSize: cfg.BatchSize, workers: cfg.Workers, shard: cfg.Shard}
+	return p.run(ctx, func(c *chunk) error {
+		return fn(&Scored{Fields: src.Fields(), OutputFields: outFields, Rows: c.rows, Index: c.index, Outputs: c.out, Errs: c.errs})
+	})
+}

@@ -1,0 +1,183 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kilnml/kiln/pkg/oip"
+)
+
+// chunk is a run of consecutive input rows, scored together.
+type chunk struct {
+	seq        int64
+	first, end int64   // the input rows [first, end) this chunk covers
+	rows       []Row   // the rows of this shard
+	index      []int64 // the input row number of each row
+	errs       []error // why a row failed (reading or scoring), else nil
+	out        []Row   // the model output cells of each good row
+	fraction   float64 // how much of the input was read with this chunk
+}
+
+// failed counts the chunk's bad rows.
+func (c *chunk) failed() int64 {
+	var n int64
+	for _, e := range c.errs {
+		if e != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// scorer turns rows into model output cells.
+type scorer struct {
+	pred    Predictor
+	inputs  []*inputBinding
+	outputs []outputColumn
+}
+
+// ScoreOptions say how columns map onto the model.
+type ScoreOptions struct {
+	// Features are the columns of a single-input model, in order; empty
+	// means the model's feature_names metadata or a column named like the input.
+	Features []string
+	// Mapping maps each model input to its columns.
+	Mapping map[string][]string
+	// Expand writes one column per element of vector outputs instead of a list.
+	Expand bool
+}
+
+func newScorer(pred Predictor, fields []Field, opts ScoreOptions) (*scorer, error) {
+	inputs, outputs := pred.Signature()
+	bindings, err := bindInputs(inputs, pred.Metadata(), fields, opts.Features, opts.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bindings {
+		if _, err := newTensorBuilder(b.meta.Datatype); err != nil {
+			return nil, fmt.Errorf("model input %q: %w", b.meta.Name, err)
+		}
+	}
+	cols, err := outputColumns(outputs, opts.Expand)
+	if err != nil {
+		return nil, err
+	}
+	return &scorer{pred: pred, inputs: bindings, outputs: cols}, nil
+}
+
+// fields lists the output columns.
+func (s *scorer) fields() []Field {
+	out := make([]Field, len(s.outputs))
+	for i, c := range s.outputs {
+		out[i] = c.field
+	}
+	return out
+}
+
+// prepare runs before chunks are scored in parallel.
+func (s *scorer) prepare(c *chunk) error {
+	for _, b := range s.inputs {
+		if err := b.learnWidth(c.rows, c.errs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// score fills c.out for good rows and c.errs for bad ones.
+func (s *scorer) score(ctx context.Context, c *chunk) error {
+	c.out = make([]Row, len(c.rows))
+	var good []int
+	for i, e := range c.errs {
+		if e == nil {
+			good = append(good, i)
+		}
+	}
+	return s.run(ctx, c, good)
+}
+
+// run scores the rows at idx; when the model rejects the batch it splits
+// it to find the rows to blame.
+func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
+	tensors, idx := s.tensors(c, idx)
+	if len(idx) == 0 {
+		return nil
+	}
+	outs, err := s.pred.Predict(ctx, tensors)
+	if errors.Is(err, ErrBadInput) {
+		if len(idx) == 1 {
+			c.errs[idx[0]] = err
+			return nil
+		}
+		half := len(idx) / 2
+		if err := s.run(ctx, c, idx[:half]); err != nil {
+			return err
+		}
+		return s.run(ctx, c, idx[half:])
+	}
+	if err != nil {
+		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
+	}
+	cells := make([]Value, len(idx)*len(s.outputs))
+	out := make([]Row, len(idx))
+	for i := range out {
+		out[i] = cells[i*len(s.outputs) : (i+1)*len(s.outputs)]
+	}
+	if err := fillOutputs(s.outputs, outs, len(idx), out); err != nil {
+		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
+	}
+	for i, r := range idx {
+		c.out[r] = out[i]
+	}
+	return nil
+}
+
+// tensors builds the input tensors from the rows at idx, marking the rows
+// whose values do not convert; it returns the rows it kept.
+func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
+	builders := make([]tensorBuilder, len(s.inputs))
+	for i, b := range s.inputs {
+		builders[i], _ = newTensorBuilder(b.meta.Datatype)
+	}
+	var buf []Value
+	kept := idx[:0:0]
+	for _, r := range idx {
+		err := s.addRow(c.rows[r], builders, buf)
+		if err != nil {
+			c.errs[r] = err
+			continue
+		}
+		kept = append(kept, r)
+	}
+	tensors := make([]*oip.Tensor, len(s.inputs))
+	for i, b := range s.inputs {
+		shape := append([]int64{int64(len(kept))}, b.rowShape...)
+		tensors[i] = builders[i].tensor(b.meta.Name, shape)
+	}
+	return tensors, kept
+}
+
+// addRow adds one row's elements to every builder, or none of them.
+func (s *scorer) addRow(row Row, builders []tensorBuilder, buf []Value) error {
+	marks := make([]int, len(builders))
+	for i, b := range s.inputs {
+		marks[i] = builders[i].len()
+		var err error
+		if buf, err = b.cells(row, buf); err == nil {
+			for k, v := range buf {
+				if err = builders[i].add(v); err != nil {
+					err = fmt.Errorf("column %q: %w", b.columns[min(k, len(b.columns)-1)], err)
+					break
+				}
+			}
+		}
+		if err != nil {
+			for j := range i + 1 {
+				builders[j].truncate(marks[j])
+			}
+			return fmt.Errorf("input %q: %w", b.meta.Name, err)
+		}
+	}
+	return nil
+}
