@@ -1,6 +1,7 @@
-// Command servebench measures kiln-serve's request path for the example Iris
-// classifier at batch 1, over real HTTP on loopback, beside the in-process
-// ONNX Runtime Run of the same input, and prints a markdown table.
+// Command servebench measures kiln-serve, in one run on this machine, and
+// prints two markdown tables: the request path of the example classifier at
+// batch 1 (latency and allocations beside the in-process Run), and the
+// throughput ratios that docs/performance.md sets goals for.
 //
 //	go run ./bench/servebench
 package main
@@ -8,18 +9,30 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
+	"github.com/kilnml/kiln/pkg/loadgen"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 )
 
-const modelPath = "examples/iris/model.onnx"
+const irisPath = "examples/iris/model.onnx"
+
+// levelDuration is how long each load level runs.
+var levelDuration = 3 * time.Second
 
 func main() {
+	if d, err := time.ParseDuration(os.Getenv("KILN_BENCH_DURATION")); err == nil {
+		levelDuration = d
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "servebench:", err)
 		os.Exit(1)
@@ -29,31 +42,60 @@ func main() {
 func run() error {
 	lib := os.Getenv("KILN_ORT_LIB")
 	if lib == "" {
-		lib = "lib/" + runtime.LibraryName
+		lib = filepath.Join("lib", runtime.LibraryName)
 	}
 	if err := runtime.Init(lib); err != nil {
 		return err
 	}
-	models := serve.NewManager(runtime.Options{})
-	defer models.Close()
-	if err := models.Load(serve.Source{Name: "iris", Version: 1, Path: modelPath}); err != nil {
+	if err := requestPath(); err != nil {
 		return err
 	}
+	fmt.Println()
+	return ratios()
+}
+
+// node is a kiln-serve server on loopback.
+type node struct {
+	models *serve.Manager
+	http   *httptest.Server
+}
+
+func startNode(name, path string, batching bool) (*node, error) {
+	enabled := batching
+	cfg := &serve.Config{Defaults: serve.ModelConfig{Batching: serve.BatchingConfig{Enabled: &enabled}}}
+	models := serve.NewManager(serve.ManagerOptions{Config: cfg})
+	if err := models.Load(serve.Source{Name: name, Version: 1, Path: path}); err != nil {
+		models.Close()
+		return nil, err
+	}
 	models.SetReady(true)
-	ts := httptest.NewServer(serve.NewServer(models, serve.Options{}).Handler())
-	defer ts.Close()
-	client := oip.NewClient(ts.URL)
-	v, err := models.Get("iris", "")
+	return &node{models: models, http: httptest.NewServer(serve.NewServer(models, serve.Options{}).Handler())}, nil
+}
+
+func (n *node) close() {
+	n.http.Close()
+	n.models.Close()
+}
+
+var irisRequest = &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("input", []int64{1, 4}, []float32{5.9, 3.0, 4.2, 1.5})}}
+
+// requestPath prints latency and allocations of one client's requests.
+func requestPath() error {
+	n, err := startNode("iris", irisPath, true)
 	if err != nil {
 		return err
 	}
-	req := &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("input", []int64{1, 4}, []float32{5.9, 3.0, 4.2, 1.5})}}
+	defer n.close()
+	v, err := n.models.Get("iris", "")
+	if err != nil {
+		return err
+	}
+	client := oip.NewClient(n.http.URL)
 	ctx := context.Background()
-
 	inProcess := testing.Benchmark(func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			if _, err := v.Runtime.Run(ctx, req.Inputs, nil); err != nil {
+			if _, err := v.Runtime.Run(ctx, irisRequest.Inputs, nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -62,23 +104,149 @@ func run() error {
 		return testing.Benchmark(func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := client.Infer(ctx, "iris", "", req, binary); err != nil {
+				if _, err := client.Infer(ctx, "iris", "", irisRequest, binary); err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
 	jsonPath, binaryPath := overHTTP(false), overHTTP(true)
-
-	fmt.Println("| request path, iris, batch 1, one client | µs/request | allocs/request (client + server) | in-process Run µs | HTTP overhead µs |")
+	inUs := float64(inProcess.NsPerOp()) / 1e3
+	fmt.Println("| request path: iris, batch 1, one client | µs/request | allocs/request (client + server) | in-process Run µs | HTTP path µs |")
 	fmt.Println("|---|---|---|---|---|")
 	for _, row := range []struct {
 		name string
 		r    testing.BenchmarkResult
-	}{{"in-process runtime.Run", inProcess}, {"kiln-serve JSON", jsonPath}, {"kiln-serve binary extension", binaryPath}} {
+	}{{"in-process runtime.Run", inProcess}, {"kiln-serve, JSON", jsonPath}, {"kiln-serve, binary extension", binaryPath}} {
 		us := float64(row.r.NsPerOp()) / 1e3
-		inUs := float64(inProcess.NsPerOp()) / 1e3
 		fmt.Printf("| %s | %.1f | %d | %.1f | %.1f |\n", row.name, us, row.r.AllocsPerOp(), inUs, us-inUs)
 	}
 	return nil
 }
+
+// ratios measures the four goals of docs/performance.md.
+func ratios() error {
+	ctx := context.Background()
+	fmt.Println("| measurement | kiln | baseline | ratio | goal |")
+	fmt.Println("|---|---|---|---|---|")
+
+	// 1 and 2: the classifier, 64 clients, against the HTTP floor and with batching off.
+	on, err := loadServer("iris", irisPath, true, irisRequest, 64, false)
+	if err != nil {
+		return err
+	}
+	floor, err := loadFloor(irisRequest, 64)
+	if err != nil {
+		return err
+	}
+	off, err := loadServer("iris", irisPath, false, irisRequest, 64, false)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| 1. iris, batch-1 requests, 64 clients: kiln-serve ÷ minimal Go HTTP handler (req/s) | %.0f | %.0f | %.2f | ≥ 0.6 |\n", on.Throughput, floor.Throughput, on.Throughput/floor.Throughput)
+	fmt.Printf("| 2. iris, 64 clients: batching on ÷ batching off (req/s) | %.0f | %.0f | %.2f | ≥ 2 |\n", on.Throughput, off.Throughput, on.Throughput/off.Throughput)
+
+	// 3: a compute-heavy MLP, 16 clients, against the in-process ceiling.
+	mlp, err := writeMLP()
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(mlp))
+	row := oip.NewTensor("x", []int64{1, mlpWidth}, randomFloats(mlpWidth))
+	served, err := loadServer("mlp", mlp, true, &oip.InferRequest{Inputs: []*oip.Tensor{row}}, 16, true)
+	if err != nil {
+		return err
+	}
+	best, bestBatch, err := inProcessCeiling(ctx, mlp)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| 3. MLP %d×%d, batch-1 binary requests, 16 clients: kiln-serve ÷ in-process at its best batch (%d) (rows/s) | %.0f | %.0f | %.2f | ≥ 0.85 |\n",
+		mlpLayers, mlpWidth, bestBatch, served.RowThroughput, best, served.RowThroughput/best)
+
+	// 4: one client's p99 against the in-process Run.
+	one, err := loadServer("iris", irisPath, true, irisRequest, 1, false)
+	if err != nil {
+		return err
+	}
+	m, err := runtime.Load(irisPath, runtime.Options{})
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	alone := loadgen.Run(ctx, func(ctx context.Context) (int, error) {
+		_, err := m.Run(ctx, irisRequest.Inputs, nil)
+		return 1, err
+	}, loadgen.Options{Concurrency: 1, Duration: levelDuration})
+	fmt.Printf("| 4. iris, one client: kiln-serve p99 − in-process Run p99 (µs) | %.0f | %.0f | %.0f µs | ≤ 300 µs |\n",
+		us(one.P99), us(alone.P99), us(one.P99-alone.P99))
+	return nil
+}
+
+// loadServer serves one model and loads it from clients concurrent clients.
+func loadServer(name, path string, batching bool, req *oip.InferRequest, clients int, binary bool) (loadgen.Result, error) {
+	n, err := startNode(name, path, batching)
+	if err != nil {
+		return loadgen.Result{}, err
+	}
+	defer n.close()
+	return load(n.http.URL, name, req, clients, binary)
+}
+
+// loadFloor measures a minimal Go HTTP handler that reads the body and
+// returns a fixed small JSON answer: what HTTP alone costs.
+func loadFloor(req *oip.InferRequest, clients int) (loadgen.Result, error) {
+	answer := []byte(`{"model_name":"floor","outputs":[{"name":"label","datatype":"BYTES","shape":[1],"data":["versicolor"]}]}`)
+	floor := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	}))
+	defer floor.Close()
+	return load(floor.URL, "floor", req, clients, false)
+}
+
+func load(url, model string, req *oip.InferRequest, clients int, binary bool) (loadgen.Result, error) {
+	send, err := loadgen.InferRequest(loadgen.HTTPClient(clients), url, model, "", req, binary)
+	if err != nil {
+		return loadgen.Result{}, err
+	}
+	r := loadgen.Run(context.Background(), send, loadgen.Options{Concurrency: clients, Duration: levelDuration, Warmup: 2})
+	if r.Errors > 0 {
+		return r, fmt.Errorf("%s: %d requests failed: %s", url, r.Errors, r.FirstError)
+	}
+	return r, nil
+}
+
+// inProcessCeiling runs the model in this process with one goroutine per
+// CPU at several batch sizes and returns the best rows/s and its batch size.
+func inProcessCeiling(ctx context.Context, path string) (float64, int, error) {
+	m, err := runtime.Load(path, runtime.Options{})
+	if err != nil {
+		return 0, 0, err
+	}
+	defer m.Close()
+	best, bestBatch := 0.0, 0
+	for _, batch := range []int{1, 8, 32, 64} {
+		x := oip.NewTensor("x", []int64{int64(batch), mlpWidth}, randomFloats(batch*mlpWidth))
+		r := loadgen.Run(ctx, func(ctx context.Context) (int, error) {
+			_, err := m.Run(ctx, []*oip.Tensor{x}, nil)
+			return batch, err
+		}, loadgen.Options{Concurrency: goMaxProcs(), Duration: levelDuration, Warmup: 1})
+		if r.RowThroughput > best {
+			best, bestBatch = r.RowThroughput, batch
+		}
+	}
+	return best, bestBatch, nil
+}
+
+func randomFloats(n int) []float32 {
+	rng := rand.New(rand.NewPCG(3, 4))
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = rng.Float32()
+	}
+	return out
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }

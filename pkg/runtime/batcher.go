@@ -26,7 +26,9 @@ type BatchOptions struct {
 	// MaxBatchSize is the most rows one Run takes; default 64.
 	MaxBatchSize int
 	// MaxQueueDelay is how long a batch may wait for more rows while other
-	// requests are active; default 500µs. A lone request never waits.
+	// requests are active. Zero (the default) adapts: a batch waits up to half
+	// the model's recent Run time (at most 2ms), so cheap models hardly wait
+	// and costly ones fill their batches. A lone request never waits.
 	MaxQueueDelay time.Duration
 	// MaxQueueSize is how many requests may wait; more get ErrQueueFull. Default 1024.
 	MaxQueueSize int
@@ -38,9 +40,6 @@ type BatchOptions struct {
 func (o BatchOptions) withDefaults() BatchOptions {
 	if o.MaxBatchSize <= 0 {
 		o.MaxBatchSize = 64
-	}
-	if o.MaxQueueDelay <= 0 {
-		o.MaxQueueDelay = 500 * time.Microsecond
 	}
 	if o.MaxQueueSize <= 0 {
 		o.MaxQueueSize = 1024
@@ -66,6 +65,7 @@ type Batcher struct {
 	observe  BatchObserver
 	jobs     chan *job
 	pending  atomic.Int64 // admitted and not yet answered
+	runTime  atomic.Int64 // moving average of a Run, in nanoseconds
 	mergable bool
 	wg       sync.WaitGroup
 	// admit is held for reading while a request enters the queue and for
@@ -262,11 +262,12 @@ func (b *Batcher) collect(batch, held []*job) ([]*job, []*job) {
 		select {
 		case j = <-b.jobs:
 		default:
-			if b.pending.Load() <= int64(len(batch)+len(held)) {
-				return batch, held // nobody else is active: do not wait
+			delay := b.queueDelay()
+			if delay <= 0 || b.pending.Load() <= int64(len(batch)+len(held)) {
+				return batch, held // no waiting, or nobody else is active
 			}
 			if timer == nil {
-				timer = time.NewTimer(b.opts.MaxQueueDelay - time.Since(batch[0].enqueued))
+				timer = time.NewTimer(delay)
 			}
 			select {
 			case j = <-b.jobs:
@@ -292,6 +293,27 @@ func (b *Batcher) collect(batch, held []*job) ([]*job, []*job) {
 	return batch, held
 }
 
+// maxAdaptiveDelay caps the queue delay chosen from the Run time.
+const maxAdaptiveDelay = 2 * time.Millisecond
+
+// queueDelay is how long a batch may wait for more rows.
+func (b *Batcher) queueDelay() time.Duration {
+	if b.opts.MaxQueueDelay > 0 {
+		return b.opts.MaxQueueDelay
+	}
+	return min(time.Duration(b.runTime.Load())/2, maxAdaptiveDelay)
+}
+
+// noteRunTime updates the moving average of the Run time.
+func (b *Batcher) noteRunTime(d time.Duration) {
+	old := b.runTime.Load()
+	if old == 0 {
+		b.runTime.Store(int64(d))
+		return
+	}
+	b.runTime.Store(old - old/8 + int64(d)/8)
+}
+
 func (b *Batcher) finish(j *job, r result) {
 	j.done <- r
 	b.pending.Add(-1)
@@ -311,12 +333,14 @@ func (b *Batcher) runBatch(batch []*job) {
 		inputs = concat(batch)
 	}
 	outputs, err := b.model.run(context.Background(), inputs, nil)
+	took := time.Since(start)
+	b.noteRunTime(took)
 	var rows int64
 	if len(inputs[0].Shape) > 0 {
 		rows = inputs[0].Shape[0]
 	}
 	if b.observe.Computed != nil {
-		b.observe.Computed(int(rows), time.Since(start))
+		b.observe.Computed(int(rows), took)
 	}
 	if err != nil {
 		for _, j := range batch {

@@ -118,7 +118,7 @@ func (s *Server) modelReady(c *gin.Context) {
 // fail writes err as an OIP error body with the status statusOf gives it.
 func (s *Server) fail(c *gin.Context, err error) int {
 	code := statusOf(err)
-	if code >= 500 {
+	if code >= 500 && c.Request.Context().Err() == nil {
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "status", code, "err", err)
 	}
 	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
