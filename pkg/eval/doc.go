@@ -1,0 +1,6 @@
+// Package eval computes model quality metrics from predictions and labels:
+// classification (accuracy, balanced accuracy, precision, recall, F1,
+// ROC AUC, log loss, confusion matrix), regression (MAE, RMSE, R², MAPE,
+// residual quantiles), baselines and worst cases, and renders them as text
+// tables or an HTML report with inline SVG. It does no I/O of its own.
+package eval
