@@ -1,0 +1,1 @@
+FROM ${UNSET_IMAGE} AS app
