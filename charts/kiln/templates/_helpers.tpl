@@ -171,15 +171,20 @@ kiln.dev/model: {{ . }}
 {{- default (include "kiln.refModel" .ref) .name | replace "." "-" | replace "_" "-" | trunc 40 | trimSuffix "-" -}}
 {{- end -}}
 
-{{/* The kiln-serve settings file of a models entry: models.<NAME>.{batching,drift,gates}. */}}
+{{/* The kiln-serve settings file (--config) of a models entry:
+defaults from serve.modelDefaults, then models.<NAME> with the entry's own settings. */}}
 {{- define "kiln.serve.config" -}}
 {{- $settings := dict -}}
-{{- range $k := list "batching" "drift" "gates" -}}
-{{- if hasKey $ $k -}}
-{{- $_ := set $settings $k (index $ $k) -}}
+{{- range $k := list "batching" "request_timeout" "drift" "gates" -}}
+{{- if hasKey $.model $k -}}
+{{- $_ := set $settings $k (index $.model $k) -}}
 {{- end -}}
 {{- end -}}
-{{- dict "models" (dict (include "kiln.refModel" .ref) $settings) | toYaml -}}
+{{- $file := dict "models" (dict (include "kiln.refModel" .model.ref) $settings) -}}
+{{- with .root.Values.serve.modelDefaults -}}
+{{- $_ := set $file "defaults" . -}}
+{{- end -}}
+{{- toYaml $file -}}
 {{- end -}}
 
 {{/* Pod labels: the selector, the release version and commonLabels (not the chart version, so a chart bump alone restarts no pod). */}}

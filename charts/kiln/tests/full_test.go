@@ -53,6 +53,15 @@ func TestFullValues(t *testing.T) {
 	if batching["max_batch_size"] != float64(32) || batching["max_queue_delay"] != "5ms" {
 		t.Errorf("iris settings file batching = %v", batching)
 	}
+	defaults, _ := cfg["defaults"].(map[string]any)
+	if defaults["request_timeout"] != "30s" {
+		t.Errorf("iris settings file defaults = %v, want serve.modelDefaults", defaults)
+	}
+	pinnedCfg := unmarshalYAML(t, m.ConfigMaps["kiln-serve-fraud-pinned"].Data["config.yaml"])
+	fraud := pinnedCfg["models"].(map[string]any)["fraud"].(map[string]any)
+	if fraud["request_timeout"] != "2s" || fraud["batching"].(map[string]any)["enabled"] != false {
+		t.Errorf("fraud-pinned settings = %v", fraud)
+	}
 
 	pinned := m.Deployments["kiln-serve-fraud-pinned"]
 	if pinned == nil || pinned.Spec.Replicas == nil || *pinned.Spec.Replicas != 1 {
