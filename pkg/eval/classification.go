@@ -15,7 +15,7 @@ type ClassMetrics struct {
 	// Support is the number of examples whose label is the class.
 	Support int `json:"support"`
 	// ROCAUC is the one-vs-rest AUC of the class's probability (NaN without probabilities).
-	ROCAUC float64 `json:"roc_auc"`
+	ROCAUC Number `json:"roc_auc"`
 }
 
 // Classification holds the metrics of a classifier on labelled examples.
@@ -30,10 +30,10 @@ type Classification struct {
 	PerClass         []ClassMetrics `json:"per_class"`
 	// ROCAUC is the positive class's AUC for two classes, else the macro
 	// average of the one-vs-rest AUCs; NaN without probabilities.
-	ROCAUC float64 `json:"roc_auc"`
+	ROCAUC Number `json:"roc_auc"`
 	// LogLoss is the mean negative log probability of the true class
 	// (probabilities clipped to [1e-15, 1-1e-15]); NaN without probabilities.
-	LogLoss float64 `json:"log_loss"`
+	LogLoss Number `json:"log_loss"`
 	// Confusion counts examples by true class (row) and predicted class (column).
 	Confusion [][]int `json:"confusion"`
 }
@@ -66,7 +66,7 @@ func Classify(labels, predicted []string, probs [][]float64, classes []string) (
 		index[c] = i
 	}
 	k := len(classes)
-	m := &Classification{Classes: classes, Rows: len(labels), Confusion: make([][]int, k), ROCAUC: math.NaN(), LogLoss: math.NaN()}
+	m := &Classification{Classes: classes, Rows: len(labels), Confusion: make([][]int, k), ROCAUC: Number(math.NaN()), LogLoss: Number(math.NaN())}
 	for i := range m.Confusion {
 		m.Confusion[i] = make([]int, k)
 	}
@@ -120,7 +120,7 @@ func (m *Classification) perClass() {
 			support += m.Confusion[c][j]
 			predictedAs += m.Confusion[j][c]
 		}
-		cm := ClassMetrics{Class: m.Classes[c], Support: support, Precision: ratio(tp, predictedAs), Recall: ratio(tp, support), ROCAUC: math.NaN()}
+		cm := ClassMetrics{Class: m.Classes[c], Support: support, Precision: ratio(tp, predictedAs), Recall: ratio(tp, support), ROCAUC: Number(math.NaN())}
 		if cm.Precision+cm.Recall > 0 {
 			cm.F1 = 2 * cm.Precision * cm.Recall / (cm.Precision + cm.Recall)
 		}
@@ -155,7 +155,7 @@ func (m *Classification) probabilityMetrics(truth []int, probs [][]float64) {
 		p := min(max(probs[i][t], logLossEps), 1-logLossEps)
 		loss -= math.Log(p)
 	}
-	m.LogLoss = loss / float64(len(truth))
+	m.LogLoss = Number(loss / float64(len(truth)))
 	scores := make([]float64, len(truth))
 	positive := make([]bool, len(truth))
 	var sum float64
@@ -165,9 +165,9 @@ func (m *Classification) probabilityMetrics(truth []int, probs [][]float64) {
 			scores[i] = probs[i][c]
 			positive[i] = t == c
 		}
-		m.PerClass[c].ROCAUC = ROCAUC(scores, positive)
-		if !math.IsNaN(m.PerClass[c].ROCAUC) {
-			sum += m.PerClass[c].ROCAUC
+		m.PerClass[c].ROCAUC = Number(ROCAUC(scores, positive))
+		if auc := float64(m.PerClass[c].ROCAUC); !math.IsNaN(auc) {
+			sum += auc
 			counted++
 		}
 	}
@@ -175,7 +175,7 @@ func (m *Classification) probabilityMetrics(truth []int, probs [][]float64) {
 	case len(m.Classes) == 2:
 		m.ROCAUC = m.PerClass[1].ROCAUC
 	case counted > 0:
-		m.ROCAUC = sum / float64(counted)
+		m.ROCAUC = Number(sum / float64(counted))
 	}
 }
 
@@ -186,7 +186,7 @@ func (m *Classification) Metrics() map[string]float64 {
 		"accuracy": m.Accuracy, "balanced_accuracy": m.BalancedAccuracy,
 		"precision_macro": m.Precision.Macro, "recall_macro": m.Recall.Macro, "f1_macro": m.F1.Macro,
 		"precision_weighted": m.Precision.Weighted, "recall_weighted": m.Recall.Weighted, "f1_weighted": m.F1.Weighted,
-		"roc_auc": m.ROCAUC, "log_loss": m.LogLoss,
+		"roc_auc": float64(m.ROCAUC), "log_loss": float64(m.LogLoss),
 	})
 }
 

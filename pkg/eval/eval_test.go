@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bytes"
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func TestClassifyMatchesHandComputedMetrics(t *testing.T) {
 	f1b := 2 * (2.0 / 3) * 0.5 / (2.0/3 + 0.5)
 	f1c := 0.8
 	near(t, "f1 macro", m.F1.Macro, (0.75+f1b+f1c)/3)
-	if !math.IsNaN(m.ROCAUC) || !math.IsNaN(m.LogLoss) {
+	if !math.IsNaN(float64(m.ROCAUC)) || !math.IsNaN(float64(m.LogLoss)) {
 		t.Errorf("AUC %v and log loss %v without probabilities, want NaN", m.ROCAUC, m.LogLoss)
 	}
 	if _, ok := m.Metrics()["roc_auc"]; ok {
@@ -79,8 +80,8 @@ func TestPerfectAndConstantPredictors(t *testing.T) {
 	}
 	near(t, "accuracy", m.Accuracy, 1)
 	near(t, "f1 macro", m.F1.Macro, 1)
-	near(t, "auc", m.ROCAUC, 1)
-	near(t, "log loss", m.LogLoss, -math.Log(1-1e-15))
+	near(t, "auc", float64(m.ROCAUC), 1)
+	near(t, "log loss", float64(m.LogLoss), -math.Log(1-1e-15))
 
 	base, err := MajorityBaseline(labels, []string{"x", "y"})
 	if err != nil {
@@ -89,8 +90,8 @@ func TestPerfectAndConstantPredictors(t *testing.T) {
 	near(t, "majority accuracy", base.Accuracy, 0.6)
 	near(t, "majority balanced accuracy", base.BalancedAccuracy, 0.5)
 	near(t, "majority precision x", base.PerClass[0].Precision, 0) // never predicted: 0, not NaN
-	near(t, "constant-score AUC", base.ROCAUC, 0.5)
-	near(t, "majority log loss", base.LogLoss, -(2*math.Log(0.4)+3*math.Log(0.6))/5)
+	near(t, "constant-score AUC", float64(base.ROCAUC), 0.5)
+	near(t, "majority log loss", float64(base.LogLoss), -(2*math.Log(0.4)+3*math.Log(0.6))/5)
 }
 
 func TestROCAUCCountsTiesAsHalf(t *testing.T) {
@@ -111,8 +112,8 @@ func TestMulticlassAUCIsMacroOneVsRest(t *testing.T) {
 	}
 	// a: positives 0.6, 0.5 vs 0.2, 0.3 -> 1; b: 0.7 vs 0.3,0.3,0.1 -> 1;
 	// c: 0.4 vs 0.1, 0.1, 0.4 -> (1+1+0.5)/3.
-	near(t, "auc c", m.PerClass[2].ROCAUC, 2.5/3)
-	near(t, "macro auc", m.ROCAUC, (1+1+2.5/3)/3)
+	near(t, "auc c", float64(m.PerClass[2].ROCAUC), 2.5/3)
+	near(t, "macro auc", float64(m.ROCAUC), (1+1+2.5/3)/3)
 }
 
 func TestClassifyRejectsUnknownLabels(t *testing.T) {
@@ -130,19 +131,19 @@ func TestRegressMatchesHandComputedMetrics(t *testing.T) {
 	}
 	near(t, "mae", m.MAE, 2.5/4)
 	near(t, "rmse", m.RMSE, math.Sqrt(2.25/4))
-	near(t, "r2", m.R2, 1-2.25/5) // SStot: 2.25+0.25+0.25+2.25
-	near(t, "mape", m.MAPE, (0.5+0+1.0/3+0.25)/4)
+	near(t, "r2", float64(m.R2), 1-2.25/5) // SStot: 2.25+0.25+0.25+2.25
+	near(t, "mape", float64(m.MAPE), (0.5+0+1.0/3+0.25)/4)
 	near(t, "median residual", m.Residuals[3].Value, 0.25)
 	near(t, "min residual", m.Residuals[0].Value, -1)
 
 	perfect, _ := Regress(y, y)
-	near(t, "perfect r2", perfect.R2, 1)
+	near(t, "perfect r2", float64(perfect.R2), 1)
 	near(t, "perfect rmse", perfect.RMSE, 0)
 	mean, _ := MeanBaseline(y)
-	near(t, "mean predictor r2", mean.R2, 0)
+	near(t, "mean predictor r2", float64(mean.R2), 0)
 	near(t, "mean predictor mae", mean.MAE, 1)
 	zeros, _ := Regress([]float64{0, 0}, []float64{1, 1})
-	if !math.IsNaN(zeros.MAPE) || zeros.MAPEExcluded != 2 || !math.IsNaN(zeros.R2) {
+	if !math.IsNaN(float64(zeros.MAPE)) || zeros.MAPEExcluded != 2 || !math.IsNaN(float64(zeros.R2)) {
 		t.Errorf("all-zero labels: %+v", zeros)
 	}
 }
@@ -172,6 +173,9 @@ func TestReportsRenderTablesAndSVG(t *testing.T) {
 		if !strings.Contains(strings.Join(strings.Fields(text.String()), " "), strings.Join(strings.Fields(want), " ")) {
 			t.Errorf("text report lacks %q:\n%s", want, text.String())
 		}
+	}
+	if data, err := json.Marshal(rep); err != nil || !strings.Contains(string(data), `"roc_auc":null`) {
+		t.Errorf("JSON of undefined AUC: %s, %v", data, err)
 	}
 	if err := WriteHTML(&html, rep); err != nil {
 		t.Fatal(err)

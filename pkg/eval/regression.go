@@ -12,10 +12,10 @@ type Regression struct {
 	MAE  float64 `json:"mae"`
 	RMSE float64 `json:"rmse"`
 	// R2 is 1 - SSres/SStot; NaN when every label is the same.
-	R2 float64 `json:"r2"`
+	R2 Number `json:"r2"`
 	// MAPE is the mean of |error/label| over the examples whose label is
 	// not 0 (NaN when all are 0); MAPEExcluded counts the ones left out.
-	MAPE         float64 `json:"mape"`
+	MAPE         Number  `json:"mape"`
 	MAPEExcluded int     `json:"mape_excluded"`
 	// Residuals are quantiles of prediction - label.
 	Residuals []Quantile `json:"residual_quantiles"`
@@ -68,13 +68,13 @@ func Regress(labels, predicted []float64) (*Regression, error) {
 	}
 	m.MAE = abs / float64(n)
 	m.RMSE = math.Sqrt(sq / float64(n))
-	m.R2 = math.NaN()
+	m.R2 = Number(math.NaN())
 	if tot > 0 {
-		m.R2 = 1 - sq/tot
+		m.R2 = Number(1 - sq/tot)
 	}
-	m.MAPE = math.NaN()
+	m.MAPE = Number(math.NaN())
 	if kept := n - m.MAPEExcluded; kept > 0 {
-		m.MAPE = pct / float64(kept)
+		m.MAPE = Number(pct / float64(kept))
 	}
 	step := max(1, n/maxSample)
 	for i := 0; i < n; i += step {
@@ -98,5 +98,5 @@ func quantile(sorted []float64, q float64) float64 {
 // Metrics flattens the headline numbers for a registry version, leaving
 // out the ones that are not defined.
 func (m *Regression) Metrics() map[string]float64 {
-	return finite(map[string]float64{"mae": m.MAE, "rmse": m.RMSE, "r2": m.R2, "mape": m.MAPE})
+	return finite(map[string]float64{"mae": m.MAE, "rmse": m.RMSE, "r2": float64(m.R2), "mape": float64(m.MAPE)})
 }

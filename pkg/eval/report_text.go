@@ -59,7 +59,7 @@ func WriteText(w io.Writer, r *Report) error {
 		}
 		fmt.Fprintf(tw, "worst predictions\nrow\tlabel\tpredicted\t%s\n", score)
 		for _, c := range r.Worst {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Index, c.Label, c.Predicted, format(c.Score))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", c.Index, c.Label, c.Predicted, format(float64(c.Score)))
 		}
 	}
 	return tw.Flush()
@@ -69,7 +69,7 @@ func WriteText(w io.Writer, r *Report) error {
 func writeClasses(w io.Writer, c *Classification) {
 	fmt.Fprintln(w, "class\tprecision\trecall\tf1\tsupport\troc_auc")
 	for _, pc := range c.PerClass {
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", pc.Class, format(pc.Precision), format(pc.Recall), format(pc.F1), pc.Support, format(pc.ROCAUC))
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\t%s\n", pc.Class, format(pc.Precision), format(pc.Recall), format(pc.F1), pc.Support, format(float64(pc.ROCAUC)))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "confusion matrix (rows: true class, columns: predicted)")

@@ -13,7 +13,7 @@ type Case struct {
 	Predicted string `json:"predicted"`
 	// Score is the probability given to the true class (classification,
 	// lower is worse) or the absolute error (regression, higher is worse).
-	Score float64 `json:"score"`
+	Score Number `json:"score"`
 }
 
 // WorstClassified returns the k examples that gave their true class the
@@ -25,10 +25,10 @@ func WorstClassified(labels, predicted []string, probs [][]float64, classes []st
 	}
 	var cases []Case
 	for i := range labels {
-		c := Case{Index: i, Label: labels[i], Predicted: predicted[i], Score: math.NaN()}
+		c := Case{Index: i, Label: labels[i], Predicted: predicted[i], Score: Number(math.NaN())}
 		if probs != nil {
 			if t, ok := index[labels[i]]; ok && t < len(probs[i]) {
-				c.Score = probs[i][t]
+				c.Score = Number(probs[i][t])
 			}
 		} else if labels[i] == predicted[i] {
 			continue
@@ -45,7 +45,7 @@ func WorstClassified(labels, predicted []string, probs [][]float64, classes []st
 func WorstRegressed(labels, predicted []float64, k int, format func(float64) string) []Case {
 	cases := make([]Case, len(labels))
 	for i := range labels {
-		cases[i] = Case{Index: i, Label: format(labels[i]), Predicted: format(predicted[i]), Score: math.Abs(predicted[i] - labels[i])}
+		cases[i] = Case{Index: i, Label: format(labels[i]), Predicted: format(predicted[i]), Score: Number(math.Abs(predicted[i] - labels[i]))}
 	}
 	sort.SliceStable(cases, func(a, b int) bool { return cases[a].Score > cases[b].Score })
 	return cases[:min(k, len(cases))]
