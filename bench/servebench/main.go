@@ -68,7 +68,6 @@ func startNode(name, path string, batching bool) (*node, error) {
 		models.Close()
 		return nil, err
 	}
-	models.SetReady(true)
 	return &node{models: models, http: httptest.NewServer(serve.NewServer(models, serve.Options{}).Handler())}, nil
 }
 

@@ -3,6 +3,7 @@
 //
 //	kiln-serve --model iris=examples/iris/model.onnx
 //	kiln-serve --model-repository models/
+//	kiln-serve --registry http://registry:8081 --model churn@production
 package main
 
 import (
@@ -10,11 +11,15 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
+	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -22,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/kilnml/kiln/internal/flagenv"
+	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 	"github.com/kilnml/kiln/pkg/telemetry"
@@ -34,7 +40,12 @@ type config struct {
 	addr            string
 	models          flagenv.Strings
 	sources         []serve.Source
+	refs            []registry.Ref
 	repository      string
+	registry        string
+	cacheDir        string
+	cacheMaxBytes   int64
+	pollInterval    time.Duration
 	config          string
 	ortLib          string
 	bodyLimit       int64
@@ -58,12 +69,24 @@ func main() {
 	}
 }
 
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "kiln-cache"
+	}
+	return filepath.Join(dir, "kiln", "models")
+}
+
 func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("kiln-serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "listen address")
-	fs.Var(&cfg.models, "model", "serve NAME=PATH.onnx as version 1 (repeatable)")
+	fs.Var(&cfg.models, "model", "NAME=PATH.onnx (a local file, version 1) or NAME@ALIAS / NAME@N (from --registry); repeatable")
 	fs.StringVar(&cfg.repository, "model-repository", "", "serve every DIR/NAME/VERSION/model.onnx")
+	fs.StringVar(&cfg.registry, "registry", "", "kiln-registry URL for NAME@REF models; the token comes from KILN_TOKEN")
+	fs.StringVar(&cfg.cacheDir, "cache-dir", defaultCacheDir(), "where models downloaded from the registry are kept")
+	fs.Int64Var(&cfg.cacheMaxBytes, "cache-max-bytes", 10<<30, "evict cached models not in use beyond this size")
+	fs.DurationVar(&cfg.pollInterval, "poll-interval", 5*time.Second, "how often to ask the registry whether an alias moved")
 	fs.StringVar(&cfg.config, "config", "", "per-model settings (batching, timeouts) in YAML")
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
@@ -71,7 +94,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kiln-serve --model NAME=PATH.onnx | --model-repository DIR [flags]\nEvery flag also reads KILN_<FLAG> (e.g. KILN_ADDR).")
+		fmt.Fprintln(fs.Output(), "Usage: kiln-serve --model NAME=PATH.onnx | --model-repository DIR | --registry URL --model NAME@ALIAS [flags]\nEvery flag also reads KILN_<FLAG> (e.g. KILN_ADDR).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -81,19 +104,41 @@ func parseFlags(args []string) (*config, error) {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("unexpected argument %q; models are given with --model NAME=PATH", fs.Arg(0))
+		return nil, fmt.Errorf("unexpected argument %q; models are given with --model", fs.Arg(0))
 	}
 	if len(cfg.models) == 0 && cfg.repository == "" {
-		return nil, errors.New("no models: pass --model NAME=PATH.onnx or --model-repository DIR")
+		return nil, errors.New("no models: pass --model NAME=PATH.onnx, --model-repository DIR or --registry URL --model NAME@ALIAS")
 	}
+	names := map[string]bool{}
 	for _, spec := range cfg.models {
-		src, err := serve.ParseModelFlag(spec)
+		name, err := cfg.addModel(spec)
 		if err != nil {
 			return nil, err
 		}
-		cfg.sources = append(cfg.sources, src)
+		if names[name] {
+			return nil, fmt.Errorf("--model %q: model %q is given twice", spec, name)
+		}
+		names[name] = true
+	}
+	if len(cfg.refs) > 0 && cfg.registry == "" {
+		return nil, fmt.Errorf("--model %s needs --registry URL (or KILN_REGISTRY)", cfg.refs[0])
 	}
 	return cfg, nil
+}
+
+// addModel parses one --model value into a local source or a registry reference.
+func (cfg *config) addModel(spec string) (string, error) {
+	if strings.Contains(spec, "=") {
+		src, err := serve.ParseModelFlag(spec)
+		cfg.sources = append(cfg.sources, src)
+		return src.Name, err
+	}
+	ref, err := registry.ParseRef(spec)
+	if err != nil {
+		return "", fmt.Errorf("--model %q: want NAME=PATH.onnx or NAME@ALIAS: %w", spec, err)
+	}
+	cfg.refs = append(cfg.refs, ref)
+	return ref.Name, nil
 }
 
 func run(cfg *config) error {
@@ -109,21 +154,21 @@ func run(cfg *config) error {
 		}
 		srcs = append(srcs, repo...)
 	}
-	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
-		return err
-	}
 	var settings *serve.Config
 	if cfg.config != "" {
 		if settings, err = serve.LoadConfig(cfg.config); err != nil {
 			return err
 		}
-	}
-	if settings != nil {
-		if err := settings.Validate(func(name string) bool {
-			return slices.ContainsFunc(srcs, func(s serve.Source) bool { return s.Name == name })
-		}); err != nil {
+		served := func(name string) bool {
+			return slices.ContainsFunc(srcs, func(s serve.Source) bool { return s.Name == name }) ||
+				slices.ContainsFunc(cfg.refs, func(r registry.Ref) bool { return r.Name == name })
+		}
+		if err := settings.Validate(served); err != nil {
 			return err
 		}
+	}
+	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
+		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -134,21 +179,29 @@ func run(cfg *config) error {
 		if err := models.Load(src); err != nil {
 			return err
 		}
+		models.Expect(src.Name)
 		logger.Info("model loaded", "model", src.Name, "version", src.Version, "path", src.Path, "seconds", time.Since(start).Seconds())
 	}
 
-	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version})
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	followers, err := startFollowers(ctx, cfg, models, logger)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		stop()
+		followers.Wait()
+	}()
 
+	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(ln) }()
-	models.SetReady(true)
 	logger.Info("serving", "addr", ln.Addr().String(), "onnxruntime", runtime.Version())
 
 	select {
@@ -157,7 +210,7 @@ func run(cfg *config) error {
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
-	models.SetReady(false)
+	models.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
 	if err := httpServer.Shutdown(shutdownCtx); err != nil {
@@ -165,4 +218,29 @@ func run(cfg *config) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// startFollowers starts one follower per registry reference; they stop with ctx.
+func startFollowers(ctx context.Context, cfg *config, models *serve.Manager, logger *slog.Logger) (*sync.WaitGroup, error) {
+	var wg sync.WaitGroup
+	if len(cfg.refs) == 0 {
+		return &wg, nil
+	}
+	cache, err := serve.OpenCache(cfg.cacheDir, cfg.cacheMaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), nil)
+	for _, ref := range cfg.refs {
+		f := serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
+			PollInterval: cfg.pollInterval,
+			Logger:       logger,
+		})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f.Run(ctx)
+		}()
+	}
+	return &wg, nil
 }

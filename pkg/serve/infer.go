@@ -14,12 +14,13 @@ import (
 
 func (s *Server) infer(c *gin.Context) {
 	start := time.Now()
-	v, err := s.models.Get(c.Param("model"), c.Param("version"))
+	v, release, err := s.models.Acquire(c.Param("model"), c.Param("version"))
 	if err != nil {
 		s.metrics.observe("", "", s.fail(c, err), start)
 		return
 	}
 	code := s.runInference(c, v)
+	release()
 	s.metrics.observe(v.Model, v.version, code, start)
 }
 

@@ -30,6 +30,9 @@ type Version struct {
 	version string
 	batcher *runtime.Batcher
 	timeout time.Duration
+	// users is held for reading by each request using the version and for
+	// writing while it is retired, so retiring waits for them.
+	users sync.RWMutex
 }
 
 // Run answers one request through the version's batcher, giving up after
@@ -43,8 +46,9 @@ func (v *Version) Run(ctx context.Context, inputs []*oip.Tensor, outputs []strin
 	return v.batcher.Run(ctx, inputs, outputs)
 }
 
-// close stops the batcher after its queue drains, then frees the model.
-func (v *Version) close() {
+// retire waits for the requests using the version, then frees it.
+func (v *Version) retire() {
+	v.users.Lock()
 	v.batcher.Close()
 	v.Runtime.Close()
 }
@@ -59,14 +63,17 @@ type ManagerOptions struct {
 	Metrics *Metrics
 }
 
-// Manager holds the model versions a node serves.
+// Manager holds the model versions a node serves. Versions are swapped in
+// atomically: a request holds the version it started on until it ends.
 type Manager struct {
-	opts    ManagerOptions
-	mu      sync.RWMutex
-	models  map[string]map[int64]*Version
-	latest  map[string]*Version
-	ready   bool
-	metrics *Metrics
+	opts     ManagerOptions
+	metrics  *Metrics
+	mu       sync.RWMutex
+	models   map[string]map[int64]*Version
+	latest   map[string]*Version
+	expected map[string]bool
+	status   map[string]*ModelStatus
+	draining bool
 }
 
 // NewManager returns an empty manager.
@@ -74,59 +81,135 @@ func NewManager(opts ManagerOptions) *Manager {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
-	m := &Manager{opts: opts, models: map[string]map[int64]*Version{}, latest: map[string]*Version{}, metrics: opts.Metrics}
+	m := &Manager{
+		opts: opts, metrics: opts.Metrics,
+		models: map[string]map[int64]*Version{}, latest: map[string]*Version{},
+		expected: map[string]bool{}, status: map[string]*ModelStatus{},
+	}
 	opts.Metrics.registry.MustRegister(newPendingCollector(m))
 	return m
 }
 
-// Load loads one model version from its file and starts serving it,
-// replacing a version of the same number.
-func (m *Manager) Load(src Source) error {
-	rt, err := runtime.Load(src.Path, m.opts.Runtime)
+// NewVersion loads a model file into a version ready to serve as name's
+// version number, with the model's batching settings. It is not served
+// until Add or Replace.
+func (m *Manager) NewVersion(name string, number int64, path string) (*Version, error) {
+	rt, err := runtime.Load(path, m.opts.Runtime)
 	if err != nil {
-		return fmt.Errorf("load %s@%d: %w", src.Name, src.Version, err)
+		return nil, fmt.Errorf("load %s@%d: %w", name, number, err)
 	}
-	cfg := m.opts.Config.For(src.Name)
-	version := strconv.FormatInt(src.Version, 10)
+	cfg := m.opts.Config.For(name)
+	version := strconv.FormatInt(number, 10)
 	v := &Version{
-		Model: src.Name, Number: src.Version, Runtime: rt, version: version,
-		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(src.Name, version)),
+		Model: name, Number: number, Runtime: rt, version: version,
+		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(name, version)),
 		timeout: time.Duration(cfg.RequestTimeout),
 	}
 	v.Inputs, v.Outputs = rt.Signature()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.models[src.Name] == nil {
-		m.models[src.Name] = map[int64]*Version{}
+	return v, nil
+}
+
+// Load loads a local model file and serves it beside the model's other
+// versions (replacing one of the same number).
+func (m *Manager) Load(src Source) error {
+	v, err := m.NewVersion(src.Name, src.Version, src.Path)
+	if err != nil {
+		return err
 	}
-	if old := m.models[src.Name][src.Version]; old != nil {
-		defer old.close()
-	}
-	m.models[src.Name][src.Version] = v
-	if cur := m.latest[src.Name]; cur == nil || cur.Number <= v.Number {
-		m.latest[src.Name] = v
-	}
+	m.install(v, false)
+	m.SetStatus(src.Name, func(s *ModelStatus) {
+		s.Source = src.Path
+		s.Version = src.Version
+		s.LoadedAt = time.Now()
+	})
 	return nil
 }
 
-// SetReady marks the node ready (or not) to take requests.
-func (m *Manager) SetReady(ready bool) {
+// Replace makes v the only served version of its model; the versions it
+// replaces finish their requests in flight and are then freed.
+func (m *Manager) Replace(v *Version) { m.install(v, true) }
+
+func (m *Manager) install(v *Version, replaceAll bool) {
 	m.mu.Lock()
-	m.ready = ready
+	defer m.mu.Unlock()
+	versions := m.models[v.Model]
+	var retired []*Version
+	if replaceAll {
+		retired = slices.Collect(maps.Values(versions))
+		versions = nil
+	} else if old := versions[v.Number]; old != nil {
+		retired = append(retired, old)
+	}
+	if versions == nil {
+		versions = map[int64]*Version{}
+	}
+	versions[v.Number] = v
+	m.models[v.Model] = versions
+	m.latest[v.Model] = versions[slices.Max(slices.Collect(maps.Keys(versions)))]
+	for _, old := range retired {
+		if old != v {
+			go m.retire(old)
+		}
+	}
+}
+
+func (m *Manager) retire(v *Version) {
+	v.retire()
+	m.metrics.forget(v.Model, v.version)
+}
+
+// Expect names models that must be loaded before the node is ready.
+func (m *Manager) Expect(names ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, n := range names {
+		m.expected[n] = true
+	}
+}
+
+// Drain turns readiness off for shutdown.
+func (m *Manager) Drain() {
+	m.mu.Lock()
+	m.draining = true
 	m.mu.Unlock()
 }
 
-// Ready reports whether the node is ready: marked so and serving at least one model.
+// Ready reports whether every expected model is loaded (and at least one
+// model is), unless the node is draining.
 func (m *Manager) Ready() bool {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	return m.ready && len(m.models) > 0
+	if m.draining || len(m.models) == 0 {
+		return false
+	}
+	for name := range m.expected {
+		if m.latest[name] == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // Get returns a version of a model: the named one, or the highest when version is "".
 func (m *Manager) Get(name, version string) (*Version, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
+	return m.lookup(name, version)
+}
+
+// Acquire returns a version as Get does, held for one request: the version
+// is not freed before release is called.
+func (m *Manager) Acquire(name, version string) (v *Version, release func(), err error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if v, err = m.lookup(name, version); err != nil {
+		return nil, nil, err
+	}
+	v.users.RLock()
+	return v, v.users.RUnlock, nil
+}
+
+func (m *Manager) lookup(name, version string) (*Version, error) {
 	if version == "" {
 		if v := m.latest[name]; v != nil {
 			return v, nil
@@ -172,14 +255,13 @@ func (m *Manager) all() []*Version {
 // Close stops serving every model and frees them, after their requests in flight.
 func (m *Manager) Close() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, versions := range m.models {
+	all := m.models
+	m.models, m.latest = map[string]map[int64]*Version{}, map[string]*Version{}
+	m.draining = true
+	m.mu.Unlock()
+	for _, versions := range all {
 		for _, v := range versions {
-			v.close()
-			m.metrics.forget(v.Model, v.version)
+			m.retire(v)
 		}
 	}
-	m.models = map[string]map[int64]*Version{}
-	m.latest = map[string]*Version{}
-	m.ready = false
 }

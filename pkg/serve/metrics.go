@@ -16,6 +16,9 @@ type Metrics struct {
 	queue     *prometheus.HistogramVec
 	compute   *prometheus.HistogramVec
 	batchSize *prometheus.HistogramVec
+	failures  *prometheus.CounterVec
+	swaps     *prometheus.CounterVec
+	stages    *prometheus.HistogramVec
 }
 
 var latencyBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -50,7 +53,20 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Buckets: prometheus.ExponentialBuckets(1, 2, 11),
 		}, labels),
 	}
-	reg.MustRegister(m.requests, m.duration, m.queue, m.compute, m.batchSize)
+	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kiln_model_load_failures_total",
+		Help: "Failed attempts to serve a new model version, by stage (download, load, validate, warmup).",
+	}, []string{"model", "stage"})
+	m.swaps = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kiln_model_swaps_total",
+		Help: "New model versions swapped in from the registry.",
+	}, []string{"model"})
+	m.stages = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "kiln_model_swap_stage_duration_seconds",
+		Help:    "Time of each stage of a version change: detect, download, load, validate, warmup, swap.",
+		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 12),
+	}, []string{"model", "stage"})
+	reg.MustRegister(m.requests, m.duration, m.queue, m.compute, m.batchSize, m.failures, m.swaps, m.stages)
 	return m
 }
 
@@ -74,6 +90,19 @@ func (m *Metrics) batchObserver(model, version string) runtime.BatchObserver {
 			compute.Observe(took.Seconds())
 			size.Observe(float64(rows))
 		},
+	}
+}
+
+func (m *Metrics) loadFailed(model, stage string) {
+	m.failures.WithLabelValues(model, stage).Inc()
+}
+
+func (m *Metrics) swapped(model string, t *SwapTimings) {
+	m.swaps.WithLabelValues(model).Inc()
+	for stage, d := range map[string]time.Duration{
+		"detect": t.Detect, "download": t.Download, "load": t.Load, "validate": t.Validate, "warmup": t.Warmup, "swap": t.Swap,
+	} {
+		m.stages.WithLabelValues(model, stage).Observe(d.Seconds())
 	}
 }
 

@@ -29,7 +29,6 @@ func TestOverloadGets429AndRecovers(t *testing.T) {
 	if err := mgr.Load(serve.Source{Name: "slow", Version: 1, Path: testenv.WriteModel(t, testenv.SlowModel(t, 20))}); err != nil {
 		t.Fatal(err)
 	}
-	mgr.SetReady(true)
 	ts := httptest.NewServer(serve.NewServer(mgr, serve.Options{}).Handler())
 	defer ts.Close()
 

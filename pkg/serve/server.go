@@ -3,6 +3,7 @@
 package serve
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -76,6 +77,7 @@ func (s *Server) routes() *gin.Engine {
 		v2.GET(prefix+"/ready", s.modelReady)
 		v2.POST(prefix+"/infer", s.infer)
 	}
+	v2.GET("/models/:model/status", s.modelStatus)
 	return e
 }
 
@@ -113,6 +115,15 @@ func (s *Server) modelReady(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, gin.H{"name": v.Model, "ready": true})
+}
+
+func (s *Server) modelStatus(c *gin.Context) {
+	st, ok := s.models.Status(c.Param("model"))
+	if !ok {
+		s.fail(c, fmt.Errorf("%w: unknown model %q", ErrModelNotFound, c.Param("model")))
+		return
+	}
+	c.JSON(http.StatusOK, st)
 }
 
 // fail writes err as an OIP error body with the status statusOf gives it.

@@ -33,7 +33,6 @@ func startServer(t testing.TB, opts serve.Options, models map[string]*onnx.Model
 			t.Fatal(err)
 		}
 	}
-	mgr.SetReady(true)
 	ts := httptest.NewServer(serve.NewServer(mgr, opts).Handler())
 	t.Cleanup(func() {
 		ts.Close()
