@@ -30,7 +30,7 @@ type FollowOptions struct {
 	// Warmup is how many runs a new version gets before it is swapped in; default 5.
 	Warmup int
 	// Gates check each new version on this node; nil accepts every version.
-	Gates Gates
+	Gates  Gates
 	Logger *slog.Logger
 }
 
