@@ -123,7 +123,7 @@ func (f *Follower) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s@%d: %w", f.ref.Name, target, err)
 	}
-	timings := &SwapTimings{To: int64(v.Version), Detect: time.Since(detectStart)}
+	timings := &SwapTimings{To: int64(v.Version), NoticedAt: detectStart, Detect: time.Since(detectStart)}
 	start := time.Now()
 	path, err := f.cache.Fetch(ctx, f.client, v, 3)
 	timings.Download = time.Since(start)
@@ -191,7 +191,8 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 	stage = time.Now()
 	previous := f.current
 	f.models.Replace(candidate)
-	t.Swap = time.Since(stage)
+	t.ServingAt = time.Now()
+	t.Swap = t.ServingAt.Sub(stage)
 	if previous != nil {
 		t.From = int64(previous.Version)
 		f.cache.Unpin(previous.Digest)
