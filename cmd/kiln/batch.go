@@ -125,12 +125,12 @@ func (g *globals) loadModel(ctx context.Context, m *modelFlags, ref string) (*lo
 
 func batchCommand(g *globals) *cobra.Command {
 	var (
-		m                                   modelFlags
-		input, output, errorsPath           string
-		inFormat, outFormat, keep, onError  string
-		shard                               string
-		expand, overwrite                   bool
-		partRows                            int64
+		m                                  modelFlags
+		input, output, errorsPath          string
+		inFormat, outFormat, keep, onError string
+		shard                              string
+		expand, overwrite                  bool
+		partRows                           int64
 	)
 	c := &cobra.Command{
 		Use:   "batch --model NAME@REF|FILE.onnx --input PATH --output PATH",

@@ -15,8 +15,8 @@ type Regression struct {
 	R2 Number `json:"r2"`
 	// MAPE is the mean of |error/label| over the examples whose label is
 	// not 0 (NaN when all are 0); MAPEExcluded counts the ones left out.
-	MAPE         Number  `json:"mape"`
-	MAPEExcluded int     `json:"mape_excluded"`
+	MAPE         Number `json:"mape"`
+	MAPEExcluded int    `json:"mape_excluded"`
 	// Residuals are quantiles of prediction - label.
 	Residuals []Quantile `json:"residual_quantiles"`
 	// Sample holds up to maxSample evenly spaced examples, for plots.
