@@ -195,3 +195,10 @@ app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
 {{ toYaml . }}
 {{- end }}
 {{- end -}}
+
+{{/* kiln-serve's --cache-max-bytes: three quarters of the cache emptyDir (a "4Gi" or "512Mi" size), leaving room for a download in progress. */}}
+{{- define "kiln.serve.cacheMaxBytes" -}}
+{{- $n := regexReplaceAll "(Mi|Gi)$" . "" | int64 -}}
+{{- $unit := ternary 1073741824 1048576 (hasSuffix "Gi" .) -}}
+{{- div (mul $n $unit 3) 4 -}}
+{{- end -}}

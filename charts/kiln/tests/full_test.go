@@ -26,6 +26,8 @@ func TestFullValues(t *testing.T) {
 		"KILN_CONFIG":     "/etc/kiln/config/config.yaml",
 		"KILN_CACHE_DIR":  "/var/cache/kiln",
 		"KILN_LOG_FORMAT": "json",
+		// three quarters of the 4Gi cache emptyDir
+		"KILN_CACHE_MAX_BYTES": "3221225472",
 	}
 	for name, value := range want {
 		if e, ok := envValue(c, name); !ok || e.Value != value {
@@ -72,6 +74,9 @@ func TestFullValues(t *testing.T) {
 	}
 	if cache := volume(pinned.Spec.Template.Spec, "cache"); cache.EmptyDir.Medium != corev1.StorageMediumMemory {
 		t.Error("fraud-pinned asked for an in-memory model cache")
+	}
+	if e, _ := envValue(pinned.Spec.Template.Spec.Containers[0], "KILN_CACHE_MAX_BYTES"); e.Value != "16106127360" {
+		t.Errorf("fraud-pinned KILN_CACHE_MAX_BYTES = %q, want three quarters of its 20Gi cache", e.Value)
 	}
 
 	hpa := m.HPAs["kiln-serve-iris"]
