@@ -1,0 +1,146 @@
+// Command batchbench measures `kiln batch` on large Parquet files through
+// the example classifier, in one run on this machine, and prints a markdown
+// table: rows/s of the built CLI (a child process, so its peak RSS is its
+// own) beside the in-process ONNX Runtime throughput at the same batch
+// size, and the CLI's peak RSS for two input sizes (streaming keeps it flat).
+//
+//	go run ./bench/batchbench
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kilnml/kiln/pkg/batch"
+	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/runtime"
+)
+
+const (
+	irisModel = "examples/iris/model.onnx"
+	batchSize = 1024
+	// rssGoal is the most memory a job may use, whatever the input size.
+	rssGoalMiB = 500
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "batchbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	dir, err := os.MkdirTemp("", "batchbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "kiln")
+	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/kiln").CombinedOutput(); err != nil {
+		return fmt.Errorf("build kiln (run from the repository root): %v\n%s", err, out)
+	}
+	lib := runtime.FindLibrary("")
+	if _, err := os.Stat("lib/" + runtime.LibraryName); err == nil && os.Getenv("KILN_ORT_LIB") == "" {
+		lib, _ = filepath.Abs("lib/" + runtime.LibraryName)
+	}
+	if err := runtime.Init(lib); err != nil {
+		return err
+	}
+	inProcess, err := runtimeThroughput(1_000_000)
+	if err != nil {
+		return err
+	}
+	fmt.Println("| measurement | kiln batch rows/s | in-process rows/s | ratio | goal |")
+	fmt.Println("|---|---|---|---|---|")
+	var rss []float64
+	for _, rows := range []int{250_000, 1_000_000} {
+		in := filepath.Join(dir, fmt.Sprintf("in-%d.parquet", rows))
+		if err := writeInput(in, rows); err != nil {
+			return err
+		}
+		out := filepath.Join(dir, fmt.Sprintf("out-%d.parquet", rows))
+		rate, peak, err := runCLI(bin, lib, in, out, rows)
+		if err != nil {
+			return err
+		}
+		rss = append(rss, peak)
+		fmt.Printf("| %d-row Parquet -> Parquet, batch %d, 2 workers | %.0f | %.0f | %.2f | >= 0.70 |\n", rows, batchSize, rate, inProcess, rate/inProcess)
+	}
+	fmt.Printf("| peak RSS of kiln batch, MiB (250k rows / 1M rows) | %.0f / %.0f | | | < %d |\n", rss[0], rss[1], rssGoalMiB)
+	return nil
+}
+
+// writeInput writes rows iris-like flowers with the model's feature names.
+func writeInput(path string, rows int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fields := []batch.Field{
+		{Name: "id", Kind: batch.KindInt},
+		{Name: "sepal_length", Kind: batch.KindFloat64}, {Name: "sepal_width", Kind: batch.KindFloat64},
+		{Name: "petal_length", Kind: batch.KindFloat64}, {Name: "petal_width", Kind: batch.KindFloat64},
+	}
+	w, err := batch.NewRowWriter(batch.Parquet, f, fields)
+	if err != nil {
+		return err
+	}
+	chunk := make([]batch.Row, 0, 8192)
+	for i := range rows {
+		x := float64(i%97) / 97
+		chunk = append(chunk, batch.Row{batch.Int(int64(i)), batch.Float64(4.3 + 3.6*x), batch.Float64(2 + 2.4*(1-x)), batch.Float64(1 + 5.9*x), batch.Float64(0.1 + 2.4*x)})
+		if len(chunk) == cap(chunk) || i == rows-1 {
+			if err := w.Write(chunk); err != nil {
+				return err
+			}
+			chunk = chunk[:0]
+		}
+	}
+	return w.Close()
+}
+
+// runtimeThroughput runs the model over rows rows in batches, in this
+// process, with tensors built beforehand: the ceiling for batch scoring.
+func runtimeThroughput(rows int) (float64, error) {
+	m, err := runtime.Load(irisModel, runtime.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	x := make([]float32, batchSize*4)
+	for i := range x {
+		x[i] = float32(i%11) / 2
+	}
+	in := []*oip.Tensor{oip.NewTensor("input", []int64{batchSize, 4}, x)}
+	start := time.Now()
+	for done := 0; done < rows; done += batchSize {
+		if _, err := m.Run(context.Background(), in, nil); err != nil {
+			return 0, err
+		}
+	}
+	return float64(rows) / time.Since(start).Seconds(), nil
+}
+
+// runCLI runs kiln batch as a child process and returns its rows/s and
+// peak resident memory in MiB.
+func runCLI(bin, lib, in, out string, rows int) (rate, peakMiB float64, err error) {
+	cmd := exec.Command(bin, "batch", "--model", irisModel, "--input", in, "--output", out, "--batch-size", fmt.Sprint(batchSize), "--workers", "2")
+	cmd.Env = append(os.Environ(), "KILN_ORT_LIB="+lib)
+	start := time.Now()
+	if outText, err := cmd.CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("kiln batch: %v\n%s", err, outText)
+	}
+	elapsed := time.Since(start)
+	usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0, 0, fmt.Errorf("no resource usage for the child")
+	}
+	return float64(rows) / elapsed.Seconds(), float64(usage.Maxrss) / 1024, nil
+}
