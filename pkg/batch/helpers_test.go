@@ -2,6 +2,8 @@ package batch
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"encoding/csv"
 	"errors"
 	"io"
@@ -12,7 +14,6 @@ import (
 
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
-	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
@@ -112,11 +113,11 @@ func irisPredictor(t testing.TB) *RuntimePredictor {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	digest, err := registry.FileDigest(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &RuntimePredictor{Model: m, Digest: digest}
+	return &RuntimePredictor{Model: m, Digest: fmt.Sprintf("sha256:%x", sha256.Sum256(data))}
 }
 
 // directLabels runs the model on rows in one call: the labels to expect.
