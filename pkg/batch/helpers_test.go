@@ -3,9 +3,9 @@ package batch
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
