@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 // aliasRecord is an alias as stored; Version 0 marks a deleted alias, kept
@@ -81,25 +83,62 @@ func (s *Service) ListAliases(ctx context.Context, name string) ([]Alias, error)
 // SetAlias points alias at version. With expect non-nil the move happens
 // only while the alias is at *expect (0: does not exist); otherwise it
 // fails with ErrConflict and changes nothing. Concurrent moves never lose
-// an update: each is a compare-and-swap on the alias.
+// an update: each is a compare-and-swap on the alias. Moving a protected
+// alias runs the policy's gates (see MoveAlias).
 func (s *Service) SetAlias(ctx context.Context, name, alias string, version int, expect *int, by string) (*Alias, error) {
+	return s.MoveAlias(ctx, name, alias, SetAliasRequest{Version: version, Expect: expect}, by)
+}
+
+// MoveAlias points alias at req.Version under req.Expect, as SetAlias. When
+// the model's policy protects alias, the static gates run against the
+// version the alias is moving from; if one fails the move is refused with a
+// *GateError (ErrConflict) and audited, unless req.Force is set (the caller
+// checks the admin role), which moves anyway and audits a forced move.
+func (s *Service) MoveAlias(ctx context.Context, name, alias string, req SetAliasRequest, by string) (*Alias, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
 	if err := ValidateAlias(alias); err != nil {
 		return nil, err
 	}
-	if _, _, err := s.readVersion(ctx, name, version); err != nil {
+	cand, _, err := s.readVersion(ctx, name, req.Version)
+	if err != nil {
 		return nil, fmt.Errorf("set alias %s: %w", alias, err)
 	}
-	rec := aliasRecord{Version: version, By: by}
-	from, err := s.swapAlias(ctx, name, alias, expect, &rec)
+	policy, err := s.GetPolicy(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	s.log.Info("alias set", "model", name, "alias", alias, "from", from, "version", version, "by", by)
-	s.audit(ctx, Event{Type: EventAliasSet, Model: name, Alias: alias, From: from, Version: version, By: by})
-	return &Alias{Model: name, Alias: alias, Version: version, UpdatedAt: rec.UpdatedAt, By: by}, nil
+	var report *validate.Report
+	gates := func(from int) error {
+		report = nil
+		if !policy.Protects(alias) {
+			return nil
+		}
+		r, err := s.gateMove(ctx, *policy, alias, cand, from)
+		if err != nil {
+			return err
+		}
+		report = &r
+		if !r.Passed && !req.Force {
+			return &GateError{Model: name, Alias: alias, From: from, Version: req.Version, Report: r}
+		}
+		return nil
+	}
+	rec := aliasRecord{Version: req.Version, By: by}
+	from, err := s.swapAlias(ctx, name, alias, req.Expect, &rec, gates)
+	var refused *GateError
+	if errors.As(err, &refused) {
+		s.log.Warn("alias move refused", "model", name, "alias", alias, "version", req.Version, "by", by, "report", refused.Report.Summary())
+		s.audit(ctx, Event{Type: EventAliasRefused, Model: name, Alias: alias, From: refused.From, Version: req.Version, Report: &refused.Report, By: by})
+	}
+	if err != nil {
+		return nil, err
+	}
+	forced := report != nil && !report.Passed
+	s.log.Info("alias set", "model", name, "alias", alias, "from", from, "version", req.Version, "by", by, "forced", forced)
+	s.audit(ctx, Event{Type: EventAliasSet, Model: name, Alias: alias, From: from, Version: req.Version, By: by, Forced: forced, Report: report})
+	return &Alias{Model: name, Alias: alias, Version: req.Version, UpdatedAt: rec.UpdatedAt, By: by, Report: report}, nil
 }
 
 // DeleteAlias removes alias, under the same expect rule as SetAlias.
@@ -110,7 +149,7 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string, expect *i
 	if err := ValidateAlias(alias); err != nil {
 		return err
 	}
-	from, err := s.swapAlias(ctx, name, alias, expect, &aliasRecord{By: by})
+	from, err := s.swapAlias(ctx, name, alias, expect, &aliasRecord{By: by}, nil)
 	if err != nil {
 		return err
 	}
@@ -123,8 +162,10 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string, expect *i
 }
 
 // swapAlias replaces the alias record with next (stamping its time) and
-// returns the version it pointed at before (0: none).
-func (s *Service) swapAlias(ctx context.Context, name, alias string, expect *int, next *aliasRecord) (int, error) {
+// returns the version it pointed at before (0: none). check, when not nil,
+// runs on every attempt with the version the swap would replace; an error
+// from it stops the swap, so the gates always judge the version replaced.
+func (s *Service) swapAlias(ctx context.Context, name, alias string, expect *int, next *aliasRecord, check func(from int) error) (int, error) {
 	key := aliasKey(name, alias)
 	for range maxSwapAttempts {
 		cur, etag, err := s.readAlias(ctx, name, alias)
@@ -140,6 +181,11 @@ func (s *Service) swapAlias(ctx context.Context, name, alias string, expect *int
 		}
 		if next.Version == 0 && from == 0 {
 			return 0, nil // deleting what is not there
+		}
+		if check != nil {
+			if err := check(from); err != nil {
+				return 0, err
+			}
 		}
 		next.UpdatedAt = s.now()
 		data, err := json.Marshal(next)

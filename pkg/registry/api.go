@@ -84,10 +84,14 @@ func NewHandler(svc *Service, opts APIOptions) http.Handler {
 	m.PUT("/aliases/:alias", write, a.setAlias)
 	m.DELETE("/aliases/:alias", write, a.deleteAlias)
 	m.GET("/events", read, a.listEvents)
+	m.GET("/policy", read, a.getPolicy)
+	m.PUT("/policy", admin, a.setPolicy)
+	m.POST("/versions/:ref/validations", write, a.recordValidation)
 	return r
 }
 
-// fail answers with the status of err and the {"error": "..."} body.
+// fail answers with the status of err and the {"error": "..."} body (with
+// the gate report when a protected alias move was refused).
 func (a *api) fail(c *gin.Context, err error) {
 	status := StatusOf(err)
 	var apiErr *APIError
@@ -100,6 +104,11 @@ func (a *api) fail(c *gin.Context, err error) {
 		if errors.Is(err, context.Canceled) {
 			msg = "request canceled"
 		}
+	}
+	var refused *GateError
+	if errors.As(err, &refused) {
+		c.AbortWithStatusJSON(status, ErrorBody{Error: msg, Report: &refused.Report})
+		return
 	}
 	c.AbortWithStatusJSON(status, oip.ErrorResponse{Error: msg})
 }
@@ -155,9 +164,12 @@ func (a *api) require(role Role) gin.HandlerFunc {
 }
 
 // caller returns the name of the authenticated caller.
-func caller(c *gin.Context) string {
+func caller(c *gin.Context) string { return identity(c).Name }
+
+// identity returns the authenticated caller.
+func identity(c *gin.Context) Identity {
 	id, _ := c.Get(identityKey)
-	return id.(Identity).Name
+	return id.(Identity)
 }
 
 // checkName rejects invalid model names before any handler runs.

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -38,7 +39,11 @@ func (a *api) setAlias(c *gin.Context) {
 		a.fail(c, err)
 		return
 	}
-	alias, err := a.svc.SetAlias(c.Request.Context(), c.Param("name"), c.Param("alias"), req.Version, req.Expect, caller(c))
+	if id := identity(c); req.Force && id.Role < RoleAdmin {
+		a.fail(c, fmt.Errorf("%w: force needs an admin token; token %s has role %s", ErrForbidden, id.Name, id.Role))
+		return
+	}
+	alias, err := a.svc.MoveAlias(c.Request.Context(), c.Param("name"), c.Param("alias"), req, caller(c))
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -15,8 +15,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/kilnml/kiln/pkg/oip"
 )
 
 // ErrDigestMismatch is returned when downloaded bytes do not hash to the
@@ -250,8 +248,7 @@ func (c *Client) SetAlias(ctx context.Context, name, alias string, version int, 
 	if err := ValidateAlias(alias); err != nil {
 		return nil, err
 	}
-	var out Alias
-	return &out, c.sendJSON(ctx, http.MethodPut, aliasPath(name, alias), SetAliasRequest{Version: version, Expect: expect}, &out)
+	return c.MoveAlias(ctx, name, alias, SetAliasRequest{Version: version, Expect: expect})
 }
 
 // DeleteAlias removes alias, under the same expect rule as SetAlias.
@@ -348,12 +345,12 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, co
 		return resp, nil
 	}
 	defer resp.Body.Close()
-	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	var e oip.ErrorResponse
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	var e ErrorBody
 	if json.Unmarshal(data, &e) != nil || e.Error == "" {
 		e.Error = strings.TrimSpace(string(data))
 	}
-	return nil, &APIError{Status: resp.StatusCode, Message: e.Error}
+	return nil, &APIError{Status: resp.StatusCode, Message: e.Error, Report: e.Report}
 }
 
 func decodeBody(resp *http.Response, out any) error {

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 // statusCodes maps each sentinel error to its HTTP status, both ways: the
@@ -34,12 +36,21 @@ func StatusOf(err error) int {
 	return http.StatusInternalServerError
 }
 
+// ErrorBody is the body of an error answer: {"error": "..."}, plus the
+// gate report when a protected alias move was refused.
+type ErrorBody struct {
+	Error  string           `json:"error"`
+	Report *validate.Report `json:"report,omitempty"`
+}
+
 // APIError is a non-2xx answer of the registry API. It unwraps to the
 // sentinel error of its status, so errors.Is(err, ErrNotFound) works on
 // the client side too.
 type APIError struct {
 	Status  int
 	Message string
+	// Report is the gate report of a refused alias move (409), or nil.
+	Report *validate.Report
 }
 
 // Error returns the server's message.

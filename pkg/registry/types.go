@@ -3,6 +3,8 @@ package registry
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 // Model is a named series of versions.
@@ -15,6 +17,8 @@ type Model struct {
 	LatestVersion int `json:"latest_version"`
 	// Aliases maps each alias of the model to its version.
 	Aliases map[string]int `json:"aliases,omitempty"`
+	// Policy is the model's validation policy (nil: none set).
+	Policy *validate.Policy `json:"policy,omitempty"`
 }
 
 // Version is the manifest of one immutable model version: the model bytes are
@@ -38,6 +42,9 @@ type Version struct {
 	// DeletedAt is set once the version is deleted; deleted versions keep
 	// their number reserved and are never served.
 	DeletedAt *time.Time `json:"deleted_at,omitempty"`
+	// Validations are the latest validation reports recorded on the
+	// version (kiln validate --record), oldest first.
+	Validations []validate.Report `json:"validations,omitempty"`
 }
 
 // Ref returns the version's reference, "name@N".
@@ -115,6 +122,9 @@ type Alias struct {
 	Version   int       `json:"version"`
 	UpdatedAt time.Time `json:"updated_at"`
 	By        string    `json:"by,omitempty"`
+	// Report is the gate report of the move that answered with this alias
+	// (protected aliases only).
+	Report *validate.Report `json:"report,omitempty"`
 }
 
 // SetAliasRequest moves an alias. With Expect set the move happens only if the
@@ -122,6 +132,9 @@ type Alias struct {
 type SetAliasRequest struct {
 	Version int  `json:"version"`
 	Expect  *int `json:"expect,omitempty"`
+	// Force moves a protected alias even when the version fails its gates
+	// (admin role only; audited with the report).
+	Force bool `json:"force,omitempty"`
 }
 
 // Event types of the audit log.
@@ -131,6 +144,11 @@ const (
 	EventVersionDelete = "version_delete"
 	EventAliasSet      = "alias_set"
 	EventAliasDelete   = "alias_delete"
+	// EventAliasRefused: a protected alias move refused by the gates.
+	EventAliasRefused = "alias_refused"
+	EventPolicySet    = "policy_set"
+	// EventValidation: a validation report recorded on a version.
+	EventValidation = "validation"
 )
 
 // Event is one entry of a model's append-only audit log.
@@ -147,6 +165,12 @@ type Event struct {
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	Tags    map[string]string  `json:"tags,omitempty"`
 	By      string             `json:"by,omitempty"`
+	// Forced marks an alias move made with --force despite failed gates.
+	Forced bool `json:"forced,omitempty"`
+	// Report is the gate report of a protected alias move or a recorded validation.
+	Report *validate.Report `json:"report,omitempty"`
+	// Policy is the new policy on policy_set events.
+	Policy *validate.Policy `json:"policy,omitempty"`
 }
 
 // ModelList is one page of models.
