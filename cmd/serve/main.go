@@ -25,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/registry"
@@ -170,6 +171,11 @@ func run(cfg *config) error {
 	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
 		return err
 	}
+	stopTracing, err := telemetry.SetupTracing(context.Background(), "kiln-serve", version)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer stopTracing(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	models := serve.NewManager(serve.ManagerOptions{Config: settings, Metrics: serve.NewMetrics(reg)})
@@ -230,7 +236,8 @@ func startFollowers(ctx context.Context, cfg *config, models *serve.Manager, log
 	if err != nil {
 		return nil, err
 	}
-	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), nil)
+	traced := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}
+	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), traced)
 	for _, ref := range cfg.refs {
 		f := serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 			PollInterval: cfg.pollInterval,

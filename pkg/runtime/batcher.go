@@ -64,8 +64,9 @@ type Batcher struct {
 	opts     BatchOptions
 	observe  BatchObserver
 	jobs     chan *job
-	pending  atomic.Int64 // admitted and not yet answered
-	runTime  atomic.Int64 // moving average of a Run, in nanoseconds
+	slots    chan struct{} // one per instance, held while a Run goes
+	pending  atomic.Int64  // admitted and not yet answered
+	runTime  atomic.Int64  // moving average of a Run, in nanoseconds
 	mergable bool
 	wg       sync.WaitGroup
 	// admit is held for reading while a request enters the queue and for
@@ -86,7 +87,15 @@ type job struct {
 
 type result struct {
 	outputs []*oip.Tensor
+	timing  Timing
 	err     error
+}
+
+// Timing says when a request entered the batcher and when the Run that
+// answered it started and finished, with the rows that Run took.
+type Timing struct {
+	Enqueued, Started, Finished time.Time
+	BatchRows                   int
 }
 
 // NewBatcher starts the batcher's workers; Close stops them.
@@ -97,6 +106,7 @@ func NewBatcher(m *Model, opts BatchOptions, observe BatchObserver) *Batcher {
 		opts:     opts,
 		observe:  observe,
 		jobs:     make(chan *job, opts.MaxQueueSize),
+		slots:    make(chan struct{}, opts.Instances),
 		mergable: !opts.Disabled && opts.MaxBatchSize > 1 && m.batchable(),
 	}
 	for range opts.Instances {
@@ -112,29 +122,88 @@ func (b *Batcher) Pending() int64 { return b.pending.Load() }
 // Model returns the model the batcher runs.
 func (b *Batcher) Model() *Model { return b.model }
 
-// Run queues one request and waits for its outputs, as Model.Run does. It
-// fails at once with ErrQueueFull when the queue is full, and gives up with
-// ctx's error when ctx ends first; work still queued is then skipped.
+// Run answers one request as Model.Run does. When nothing is queued and an
+// instance is free it runs at once on the caller's goroutine; otherwise it
+// queues the request, to be batched, and waits. It fails at once with
+// ErrQueueFull when the queue is full, and gives up with ctx's error when
+// ctx ends first; work still queued is then skipped.
 func (b *Batcher) Run(ctx context.Context, inputs []*oip.Tensor, outputs []string) ([]*oip.Tensor, error) {
+	out, _, err := b.RunTimed(ctx, inputs, outputs)
+	return out, err
+}
+
+// RunTimed is Run that also tells how long the request queued and ran.
+func (b *Batcher) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []string) ([]*oip.Tensor, Timing, error) {
+	enqueued := time.Now()
 	ordered, err := b.model.orderInputs(inputs)
 	if err != nil {
-		return nil, err
+		return nil, Timing{}, err
 	}
 	selected, err := b.model.selectOutputs(outputs)
 	if err != nil {
-		return nil, err
+		return nil, Timing{}, err
 	}
-	j := &job{ctx: ctx, inputs: ordered, outputs: selected, done: make(chan result, 1), enqueued: time.Now()}
+	if r, ran := b.runInline(ordered, selected); ran {
+		r.timing.Enqueued = enqueued
+		return r.outputs, r.timing, r.err
+	}
+	j := &job{ctx: ctx, inputs: ordered, outputs: selected, done: make(chan result, 1), enqueued: enqueued}
 	j.rows, j.key = b.batchKey(ordered)
 	if err := b.enqueue(j); err != nil {
-		return nil, err
+		return nil, Timing{}, err
 	}
 	select {
 	case r := <-j.done:
-		return r.outputs, r.err
+		r.timing.Enqueued = enqueued
+		return r.outputs, r.timing, r.err
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, Timing{}, ctx.Err()
 	}
+}
+
+// runInline runs a request on the caller's goroutine if nothing is queued
+// and an instance is free; ran is false when it did not.
+func (b *Batcher) runInline(ordered []*oip.Tensor, selected []int) (r result, ran bool) {
+	if len(b.jobs) > 0 {
+		return result{}, false
+	}
+	b.admit.RLock()
+	if b.closed {
+		b.admit.RUnlock()
+		return result{err: ErrClosed}, true
+	}
+	select {
+	case b.slots <- struct{}{}:
+	default:
+		b.admit.RUnlock()
+		return result{}, false
+	}
+	b.admit.RUnlock()
+	b.pending.Add(1)
+	defer func() {
+		<-b.slots
+		b.pending.Add(-1)
+	}()
+	if b.observe.Queued != nil {
+		b.observe.Queued(0)
+	}
+	return b.timedRun(ordered, selected), true
+}
+
+// timedRun runs checked inputs and records the Run's time and rows.
+func (b *Batcher) timedRun(inputs []*oip.Tensor, selected []int) result {
+	r := result{timing: Timing{Started: time.Now()}}
+	r.outputs, r.err = b.model.run(context.Background(), inputs, selected)
+	r.timing.Finished = time.Now()
+	took := r.timing.Finished.Sub(r.timing.Started)
+	b.noteRunTime(took)
+	if len(inputs[0].Shape) > 0 {
+		r.timing.BatchRows = int(inputs[0].Shape[0])
+	}
+	if b.observe.Computed != nil {
+		b.observe.Computed(r.timing.BatchRows, took)
+	}
+	return r
 }
 
 // enqueue admits a job unless the queue is full or closed. The queue
@@ -228,7 +297,9 @@ func (b *Batcher) work() {
 		if first.rows > 0 {
 			batch, held = b.collect(batch, held)
 		}
+		b.slots <- struct{}{}
 		b.runBatch(batch)
+		<-b.slots
 	}
 }
 
@@ -327,42 +398,32 @@ func (b *Batcher) runBatch(batch []*job) {
 			b.observe.Queued(now.Sub(j.enqueued))
 		}
 	}
-	start := time.Now()
 	inputs := batch[0].inputs
 	if len(batch) > 1 {
 		inputs = concat(batch)
 	}
-	outputs, err := b.model.run(context.Background(), inputs, nil)
-	took := time.Since(start)
-	b.noteRunTime(took)
-	var rows int64
-	if len(inputs[0].Shape) > 0 {
-		rows = inputs[0].Shape[0]
-	}
-	if b.observe.Computed != nil {
-		b.observe.Computed(int(rows), took)
-	}
-	if err != nil {
+	r := b.timedRun(inputs, nil)
+	if r.err != nil {
 		for _, j := range batch {
-			b.finish(j, result{err: err})
+			b.finish(j, r)
 		}
 		return
 	}
+	rows := int64(r.timing.BatchRows)
 	if len(batch) == 1 {
-		b.finish(batch[0], result{outputs: pick(outputs, batch[0].outputs)})
+		b.finish(batch[0], result{outputs: pick(r.outputs, batch[0].outputs), timing: r.timing})
 		return
 	}
-	if !splittable(outputs, rows) {
+	if !splittable(r.outputs, rows) {
 		// An output does not follow the batch dimension: answer each job on its own.
 		for _, j := range batch {
-			out, err := b.model.run(context.Background(), j.inputs, j.outputs)
-			b.finish(j, result{outputs: out, err: err})
+			b.finish(j, b.timedRun(j.inputs, j.outputs))
 		}
 		return
 	}
 	offset := int64(0)
 	for _, j := range batch {
-		b.finish(j, result{outputs: sliceRows(pick(outputs, j.outputs), offset, j.rows)})
+		b.finish(j, result{outputs: sliceRows(pick(r.outputs, j.outputs), offset, j.rows), timing: r.timing})
 		offset += j.rows
 	}
 }

@@ -62,6 +62,18 @@ func TestBadInputsGetClearErrorsAndServerKeepsServing(t *testing.T) {
 	if _, err := client.Infer(context.Background(), "multi", "", multiRequest(), false); err != nil {
 		t.Fatalf("good request after bad ones: %v", err)
 	}
+	metrics := get(t, ts.URL+"/metrics")
+	for _, want := range []string{
+		`kiln_inference_failures_total{reason="bad_input"} 5`,
+		`kiln_inference_failures_total{reason="bad_request"} 9`,
+		`kiln_inference_failures_total{reason="not_found"} 2`,
+		`kiln_inference_failures_total{reason="too_large"} 1`,
+		`kiln_inference_requests_in_flight 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s in\n%s", want, metrics)
+		}
+	}
 }
 
 // TestBadInputsDoNotLeak sends thousands of bad requests and checks that the

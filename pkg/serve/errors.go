@@ -14,25 +14,30 @@ import (
 // errTooLarge is wrapped by errors about request bodies over the limit.
 var errTooLarge = errors.New("request body too large")
 
-// statusOf maps an error to its HTTP status: the one place where that happens.
-func statusOf(err error) int {
+// statusOf maps an error to its HTTP status and a failure reason for the
+// metrics: the one place where that happens.
+func statusOf(err error) (int, string) {
 	var maxBytes *http.MaxBytesError
 	var bad *requestError
 	switch {
 	case errors.Is(err, ErrModelNotFound):
-		return http.StatusNotFound
+		return http.StatusNotFound, "not_found"
 	case errors.Is(err, errTooLarge), errors.As(err, &maxBytes):
-		return http.StatusRequestEntityTooLarge
-	case errors.Is(err, oip.ErrInvalid), errors.Is(err, runtime.ErrInvalidInput), errors.As(err, &bad):
-		return http.StatusBadRequest
+		return http.StatusRequestEntityTooLarge, "too_large"
+	case errors.Is(err, oip.ErrInvalid), errors.As(err, &bad):
+		return http.StatusBadRequest, "bad_request"
+	case errors.Is(err, runtime.ErrInvalidInput):
+		return http.StatusBadRequest, "bad_input"
 	case errors.Is(err, runtime.ErrQueueFull):
-		return http.StatusTooManyRequests
-	case errors.Is(err, runtime.ErrClosed), errors.Is(err, context.Canceled):
-		return http.StatusServiceUnavailable
+		return http.StatusTooManyRequests, "queue_full"
+	case errors.Is(err, context.Canceled):
+		return http.StatusServiceUnavailable, "cancelled"
+	case errors.Is(err, runtime.ErrClosed):
+		return http.StatusServiceUnavailable, "unavailable"
 	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout
+		return http.StatusGatewayTimeout, "timeout"
 	}
-	return http.StatusInternalServerError
+	return http.StatusInternalServerError, "internal"
 }
 
 var statusTexts = func() map[int]string {

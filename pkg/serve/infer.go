@@ -1,31 +1,39 @@
 package serve
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/predlog"
+	"github.com/kilnml/kiln/pkg/runtime"
 )
 
 func (s *Server) infer(c *gin.Context) {
 	start := time.Now()
+	s.metrics.inFlight.Inc()
+	defer s.metrics.inFlight.Dec()
 	v, release, err := s.models.Acquire(c.Param("model"), c.Param("version"))
 	if err != nil {
 		s.metrics.observe("", "", s.fail(c, err), start)
 		return
 	}
-	code := s.runInference(c, v)
+	code := s.runInference(c, v, start)
 	release()
 	s.metrics.observe(v.Model, v.version, code, start)
 }
 
 // runInference decodes, runs and answers one request, returning the status code written.
-func (s *Server) runInference(c *gin.Context, v *Version) int {
+func (s *Server) runInference(c *gin.Context, v *Version, start time.Time) int {
 	body, err := readBody(c.Request, s.opts.BodyLimit)
 	if err != nil {
 		return s.fail(c, err)
@@ -42,10 +50,12 @@ func (s *Server) runInference(c *gin.Context, v *Version) int {
 	for i, o := range req.Outputs {
 		names[i] = o.Name
 	}
-	outputs, err := v.Run(c.Request.Context(), req.Inputs, names)
+	ctx := c.Request.Context()
+	outputs, timing, err := v.RunTimed(ctx, req.Inputs, names)
 	if err != nil {
 		return s.fail(c, err)
 	}
+	s.traceRun(ctx, v, timing)
 	if outputs, err = classify(v, req, outputs); err != nil {
 		return s.fail(c, err)
 	}
@@ -57,7 +67,34 @@ func (s *Server) runInference(c *gin.Context, v *Version) int {
 		c.Header(oip.HeaderContentLength, strconv.Itoa(respHeaderLen))
 	}
 	c.Data(http.StatusOK, contentType, out)
+	if log := s.opts.PredictionLog; log != nil && log.Sampled() {
+		log.Add(&predlog.Record{
+			Time: start, RequestID: requestID(c), Model: v.Model, Version: v.version,
+			Inputs: req.Inputs, Outputs: outputs, LatencySeconds: time.Since(start).Seconds(),
+		})
+	}
 	return http.StatusOK
+}
+
+// requestID is the caller's X-Request-Id, or a new random one.
+func requestID(c *gin.Context) string {
+	if id := c.GetHeader("X-Request-Id"); id != "" {
+		return id
+	}
+	return strconv.FormatUint(rand.Uint64(), 16)
+}
+
+// traceRun records the request's time in the queue and in its Run as
+// child spans of the request's span.
+func (s *Server) traceRun(ctx context.Context, v *Version, t runtime.Timing) {
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		return
+	}
+	attrs := trace.WithAttributes(attribute.String("kiln.model", v.Model), attribute.String("kiln.version", v.version), attribute.Int("kiln.batch_rows", t.BatchRows))
+	_, queue := s.tracer.Start(ctx, "queue", trace.WithTimestamp(t.Enqueued), attrs)
+	queue.End(trace.WithTimestamp(t.Started))
+	_, run := s.tracer.Start(ctx, "run", trace.WithTimestamp(t.Started), attrs)
+	run.End(trace.WithTimestamp(t.Finished))
 }
 
 // readBody reads the request body, refusing more than limit bytes.

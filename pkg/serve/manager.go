@@ -38,12 +38,18 @@ type Version struct {
 // Run answers one request through the version's batcher, giving up after
 // the model's request timeout.
 func (v *Version) Run(ctx context.Context, inputs []*oip.Tensor, outputs []string) ([]*oip.Tensor, error) {
+	out, _, err := v.RunTimed(ctx, inputs, outputs)
+	return out, err
+}
+
+// RunTimed is Run that also tells when the request queued and ran.
+func (v *Version) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []string) ([]*oip.Tensor, runtime.Timing, error) {
 	if v.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, v.timeout)
 		defer cancel()
 	}
-	return v.batcher.Run(ctx, inputs, outputs)
+	return v.batcher.RunTimed(ctx, inputs, outputs)
 }
 
 // retire waits for the requests using the version, then frees it.

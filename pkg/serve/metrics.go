@@ -17,6 +17,8 @@ type Metrics struct {
 	compute   *prometheus.HistogramVec
 	batchSize *prometheus.HistogramVec
 	failures  *prometheus.CounterVec
+	inFlight  prometheus.Gauge
+	loadFails *prometheus.CounterVec
 	swaps     *prometheus.CounterVec
 	stages    *prometheus.HistogramVec
 }
@@ -54,6 +56,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, labels),
 	}
 	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kiln_inference_failures_total",
+		Help: "Failed requests by reason: bad_request, bad_input, not_found, too_large, queue_full, timeout, cancelled, unavailable, internal.",
+	}, []string{"reason"})
+	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "kiln_inference_requests_in_flight",
+		Help: "Inference requests being handled, from reading the body to writing the answer.",
+	})
+	m.loadFails = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kiln_model_load_failures_total",
 		Help: "Failed attempts to serve a new model version, by stage (download, load, validate, warmup).",
 	}, []string{"model", "stage"})
@@ -66,7 +76,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Help:    "Time of each stage of a version change: detect, download, load, validate, warmup, swap.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 12),
 	}, []string{"model", "stage"})
-	reg.MustRegister(m.requests, m.duration, m.queue, m.compute, m.batchSize, m.failures, m.swaps, m.stages)
+	reg.MustRegister(m.requests, m.duration, m.queue, m.compute, m.batchSize, m.failures, m.inFlight, m.loadFails, m.swaps, m.stages)
 	return m
 }
 
@@ -94,7 +104,7 @@ func (m *Metrics) batchObserver(model, version string) runtime.BatchObserver {
 }
 
 func (m *Metrics) loadFailed(model, stage string) {
-	m.failures.WithLabelValues(model, stage).Inc()
+	m.loadFails.WithLabelValues(model, stage).Inc()
 }
 
 func (m *Metrics) swapped(model string, t *SwapTimings) {

@@ -10,8 +10,12 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/predlog"
 )
 
 // DefaultBodyLimit is the largest request body accepted unless Options say otherwise.
@@ -25,6 +29,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is reported in the server metadata.
 	Version string
+	// PredictionLog, when set, receives a sample of the answered requests.
+	PredictionLog *predlog.Log
+	// TracerProvider records spans (HTTP request, queue, run); nil means
+	// the global provider (see telemetry.SetupTracing).
+	TracerProvider trace.TracerProvider
 }
 
 // Server answers OIP v2 REST requests for the models of a Manager.
@@ -32,6 +41,7 @@ type Server struct {
 	models  *Manager
 	opts    Options
 	metrics *Metrics
+	tracer  trace.Tracer
 	engine  *gin.Engine
 }
 
@@ -46,7 +56,10 @@ func NewServer(m *Manager, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{models: m, opts: opts, metrics: m.metrics}
+	if opts.TracerProvider == nil {
+		opts.TracerProvider = otel.GetTracerProvider()
+	}
+	s := &Server{models: m, opts: opts, metrics: m.metrics, tracer: opts.TracerProvider.Tracer("github.com/kilnml/kiln/pkg/serve")}
 	s.engine = s.routes()
 	return s
 }
@@ -61,6 +74,7 @@ func (s *Server) routes() *gin.Engine {
 		s.opts.Logger.Error("panic in handler", "path", c.Request.URL.Path, "panic", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, oip.ErrorResponse{Error: "internal error"})
 	}))
+	e.Use(otelgin.Middleware("kiln-serve", otelgin.WithTracerProvider(s.opts.TracerProvider)))
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "no such endpoint: "+c.Request.URL.Path) })
 	e.NoMethod(func(c *gin.Context) {
@@ -126,9 +140,11 @@ func (s *Server) modelStatus(c *gin.Context) {
 	c.JSON(http.StatusOK, st)
 }
 
-// fail writes err as an OIP error body with the status statusOf gives it.
+// fail writes err as an OIP error body with the status statusOf gives it,
+// and counts the failure by reason.
 func (s *Server) fail(c *gin.Context, err error) int {
-	code := statusOf(err)
+	code, reason := statusOf(err)
+	s.metrics.failures.WithLabelValues(reason).Inc()
 	if code >= 500 && c.Request.Context().Err() == nil {
 		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "status", code, "err", err)
 	}

@@ -3,6 +3,7 @@ package serve_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/onnx"
+	"github.com/kilnml/kiln/pkg/predlog"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 )
@@ -240,4 +242,32 @@ func get(t testing.TB, url string) string {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return string(body)
+}
+
+func TestPredictionLogRecordsAnsweredRequests(t *testing.T) {
+	dir := t.TempDir()
+	log, err := predlog.Open(predlog.Options{Dir: dir, SampleRate: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, client := startServer(t, serve.Options{PredictionLog: log}, map[string]*onnx.Model{"multi": testenv.MultiIOModel(t)})
+	for range 3 {
+		if _, err := client.Infer(context.Background(), "multi", "", multiRequest(), false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	log.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if len(files) != 1 {
+		t.Fatalf("log files %v", files)
+	}
+	data, _ := os.ReadFile(files[0])
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	var rec predlog.Record
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 3 || rec.Model != "multi" || rec.Version != "1" || rec.RequestID == "" || len(rec.Inputs) != 2 || len(rec.Outputs) != 3 || rec.LatencySeconds <= 0 {
+		t.Errorf("%d lines; first %+v", len(lines), rec)
+	}
 }
