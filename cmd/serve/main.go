@@ -28,6 +28,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/kilnml/kiln/internal/flagenv"
+	"github.com/kilnml/kiln/pkg/predlog"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
@@ -53,6 +54,10 @@ type config struct {
 	shutdownTimeout time.Duration
 	logFormat       string
 	logLevel        string
+	predLogDir      string
+	predLogRate     float64
+	predLogS3       string
+	s3Endpoint      string
 }
 
 func main() {
@@ -92,6 +97,10 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
+	fs.StringVar(&cfg.predLogDir, "prediction-log-dir", "", "keep a sampled log of predictions (JSON lines) in this folder")
+	fs.Float64Var(&cfg.predLogRate, "prediction-log-sample-rate", 0.01, "share of predictions logged")
+	fs.StringVar(&cfg.predLogS3, "prediction-log-s3", "", "ship finished prediction log files to s3://BUCKET/PREFIX/date=YYYY-MM-DD/")
+	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for --prediction-log-s3 (empty: AWS S3); credentials from the AWS chain")
 	fs.StringVar(&cfg.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
@@ -200,7 +209,14 @@ func run(cfg *config) error {
 		followers.Wait()
 	}()
 
-	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version})
+	predictions, err := openPredictionLog(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	if predictions != nil {
+		defer predictions.Close()
+	}
+	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version, PredictionLog: predictions})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -224,6 +240,25 @@ func run(cfg *config) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// openPredictionLog opens the prediction log when --prediction-log-dir is set.
+func openPredictionLog(ctx context.Context, cfg *config, logger *slog.Logger) (*predlog.Log, error) {
+	if cfg.predLogDir == "" {
+		return nil, nil
+	}
+	opts := predlog.Options{Dir: cfg.predLogDir, SampleRate: cfg.predLogRate, Logger: logger}
+	if cfg.predLogS3 != "" {
+		if !strings.HasPrefix(cfg.predLogS3, "s3://") {
+			return nil, fmt.Errorf("--prediction-log-s3 %q: want s3://BUCKET/PREFIX", cfg.predLogS3)
+		}
+		store, err := registry.OpenStore(ctx, cfg.predLogS3, registry.S3Options{Endpoint: cfg.s3Endpoint, PathStyle: cfg.s3Endpoint != "", Region: os.Getenv("AWS_REGION")})
+		if err != nil {
+			return nil, fmt.Errorf("--prediction-log-s3: %w", err)
+		}
+		opts.Upload = store
+	}
+	return predlog.Open(opts)
 }
 
 // startFollowers starts one follower per registry reference; they stop with ctx.

@@ -70,7 +70,8 @@ func TestServeBinary(t *testing.T) {
 	t.Run("SIGTERM finishes requests in flight", func(t *testing.T) {
 		model := testenv.WriteModel(t, testenv.SlowModel(t, 100))
 		addr := freeAddr(t)
-		cmd := exec.Command(bin, "--model", "slow="+model)
+		logDir := t.TempDir()
+		cmd := exec.Command(bin, "--model", "slow="+model, "--prediction-log-dir", logDir, "--prediction-log-sample-rate", "1")
 		cmd.Env = append(os.Environ(), "KILN_ORT_LIB="+lib, "KILN_ADDR="+addr, "KILN_LOG_FORMAT=json")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
@@ -106,6 +107,13 @@ func TestServeBinary(t *testing.T) {
 		}
 		if !strings.Contains(stderr.String(), "shutting down") {
 			t.Errorf("the shutdown was not logged:\n%s", stderr.String())
+		}
+		logs, _ := filepath.Glob(filepath.Join(logDir, "predictions-*.jsonl"))
+		if len(logs) != 1 {
+			t.Fatalf("prediction log files after shutdown: %v", logs)
+		}
+		if data, _ := os.ReadFile(logs[0]); !strings.Contains(string(data), `"model":"slow"`) {
+			t.Errorf("the request in flight at SIGTERM is not in the prediction log: %.200s", data)
 		}
 	})
 }
