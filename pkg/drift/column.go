@@ -1,0 +1,147 @@
+package drift
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/kilnml/kiln/pkg/oip"
+)
+
+// Column holds the values of one feature or model output for a batch of
+// rows: numbers in Values (NaN or ±Inf for a missing value) or text in Labels.
+type Column struct {
+	Name   string
+	Values []float64
+	Labels []string
+	// Discrete marks numbers that are class ids (integer or boolean
+	// tensors): an output column that is discrete is profiled as
+	// categorical.
+	Discrete bool
+}
+
+// Len is the number of rows the column holds.
+func (c Column) Len() int {
+	if c.Labels != nil {
+		return len(c.Labels)
+	}
+	return len(c.Values)
+}
+
+// categoryKey names a number as a category (1 -> "1", 0.5 -> "0.5").
+func categoryKey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// TensorColumns splits a tensor of shape [N] or [N, ...] into the columns
+// of its N rows: a tensor with one element per row gives one column named
+// after the tensor; one with K elements per row gives K columns named
+// name_0 ... name_{K-1} (as kiln batch names expanded outputs). names, when
+// not empty, names the columns instead (feature_names) and must have one
+// entry per column. BYTES tensors give Labels; integer and BOOL tensors give
+// Discrete Values.
+func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
+	if len(t.Shape) == 0 {
+		return nil, fmt.Errorf("tensor %q is a scalar; want a batch dimension", t.Name)
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	rows := int(t.Shape[0])
+	width := 1
+	for _, d := range t.Shape[1:] {
+		width *= int(d)
+	}
+	if len(names) > 0 && len(names) != width {
+		return nil, fmt.Errorf("tensor %q has %d values per row, but %d names were given", t.Name, width, len(names))
+	}
+	cols := make([]Column, width)
+	for k := range cols {
+		switch {
+		case len(names) > 0:
+			cols[k].Name = names[k]
+		case width == 1:
+			cols[k].Name = t.Name
+		default:
+			cols[k].Name = t.Name + "_" + strconv.Itoa(k)
+		}
+	}
+	if t.Datatype == oip.Bytes {
+		for k := range cols {
+			cols[k].Labels = make([]string, rows)
+			for r := range rows {
+				cols[k].Labels[r] = string(t.Strings[r*width+k])
+			}
+		}
+		return cols, nil
+	}
+	at, discrete, err := elementReader(t)
+	if err != nil {
+		return nil, err
+	}
+	for k := range cols {
+		cols[k].Discrete = discrete
+		cols[k].Values = make([]float64, rows)
+		for r := range rows {
+			cols[k].Values[r] = at(r*width + k)
+		}
+	}
+	return cols, nil
+}
+
+// elementReader returns a function reading element i of a numeric or BOOL
+// tensor as a float64, and whether the datatype is discrete.
+func elementReader(t *oip.Tensor) (at func(int) float64, discrete bool, err error) {
+	switch t.Datatype {
+	case oip.FP32:
+		return reader[float32](t, false)
+	case oip.FP64:
+		return reader[float64](t, false)
+	case oip.FP16, oip.BF16:
+		bits, err := oip.HalfBits(t)
+		conv := oip.Float16ToFloat32
+		if t.Datatype == oip.BF16 {
+			conv = oip.BFloat16ToFloat32
+		}
+		return func(i int) float64 { return float64(conv(bits[i])) }, false, err
+	case oip.Bool:
+		vals, err := oip.Values[bool](t)
+		return func(i int) float64 {
+			if vals[i] {
+				return 1
+			}
+			return 0
+		}, true, err
+	case oip.Int8:
+		return reader[int8](t, true)
+	case oip.Int16:
+		return reader[int16](t, true)
+	case oip.Int32:
+		return reader[int32](t, true)
+	case oip.Int64:
+		return reader[int64](t, true)
+	case oip.Uint8:
+		return reader[uint8](t, true)
+	case oip.Uint16:
+		return reader[uint16](t, true)
+	case oip.Uint32:
+		return reader[uint32](t, true)
+	case oip.Uint64:
+		return reader[uint64](t, true)
+	}
+	return nil, false, fmt.Errorf("tensor %q: datatype %q cannot be profiled", t.Name, t.Datatype)
+}
+
+type number interface {
+	int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64
+}
+
+func reader[T number](t *oip.Tensor, discrete bool) (func(int) float64, bool, error) {
+	vals, err := oip.Values[T](t)
+	if err != nil {
+		return nil, false, err
+	}
+	return func(i int) float64 { return float64(vals[i]) }, discrete, nil
+}
+
+// isMissing reports a missing number: NaN, or an infinity, which no
+// distribution statistic can take.
+func isMissing(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
