@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 func aliasCommand(g *globals) *cobra.Command {
@@ -14,7 +16,7 @@ func aliasCommand(g *globals) *cobra.Command {
 		Use:   "alias",
 		Short: "Move, remove or list a model's aliases (production, staging, ...)",
 	}
-	c.AddCommand(aliasSetCommand(g), aliasRmCommand(g), aliasLsCommand(g))
+	c.AddCommand(aliasSetCommand(g), aliasRmCommand(g), aliasLsCommand(g), aliasHistoryCommand(g))
 	return c
 }
 
@@ -34,9 +36,10 @@ func (e *expectFlag) bind(c *cobra.Command, what string) {
 
 func aliasSetCommand(g *globals) *cobra.Command {
 	var expect expectFlag
+	var force bool
 	c := &cobra.Command{
 		Use:   "set NAME ALIAS VERSION",
-		Short: "Point ALIAS at VERSION",
+		Short: "Point ALIAS at VERSION (a protected alias only if VERSION passes the policy's gates)",
 		Args:  exactArgs("NAME", "ALIAS", "VERSION"),
 		RunE: func(c *cobra.Command, args []string) error {
 			name, alias := args[0], args[1]
@@ -50,18 +53,28 @@ func aliasSetCommand(g *globals) *cobra.Command {
 			if err := registry.ValidateAlias(alias); err != nil {
 				return usage(c, err)
 			}
-			a, err := g.client().SetAlias(c.Context(), name, alias, version, expect.v)
+			a, err := g.client().MoveAlias(c.Context(), name, alias, registry.SetAliasRequest{Version: version, Expect: expect.v, Force: force})
+			var refused *registry.APIError
+			if errors.As(err, &refused) && refused.Report != nil {
+				printReport(c, g, *refused.Report)
+			}
 			if err != nil {
 				return err
 			}
 			if g.json {
 				return printJSON(c.OutOrStdout(), a)
 			}
+			if a.Report != nil && !a.Report.Passed {
+				fmt.Fprint(c.OutOrStdout(), a.Report.Table())
+				fmt.Fprintf(c.OutOrStdout(), "%s@%s -> %d (forced past failed gates; audited)\n", a.Model, a.Alias, a.Version)
+				return nil
+			}
 			fmt.Fprintf(c.OutOrStdout(), "%s@%s -> %d\n", a.Model, a.Alias, a.Version)
 			return nil
 		},
 	}
 	expect.bind(c, "move")
+	c.Flags().BoolVar(&force, "force", false, "move a protected alias even if the version fails its gates (admin token; audited)")
 	return c
 }
 
@@ -115,4 +128,13 @@ func aliasLsCommand(g *globals) *cobra.Command {
 			return table(c.OutOrStdout(), rows)
 		},
 	}
+}
+
+// printReport prints a gate report: a table, or JSON with --json.
+func printReport(c *cobra.Command, g *globals, r validate.Report) {
+	if g.json {
+		printJSON(c.OutOrStdout(), r)
+		return
+	}
+	fmt.Fprint(c.OutOrStdout(), r.Table())
 }

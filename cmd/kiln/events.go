@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 func eventsCommand(g *globals) *cobra.Command {
@@ -52,11 +53,33 @@ func eventDetail(e registry.Event) string {
 	case registry.EventPush:
 		return shortDigest(e.Digest)
 	case registry.EventAliasSet:
-		return fmt.Sprintf("%s: %s -> %d", e.Alias, versionCell(e.From), e.Version)
+		detail := fmt.Sprintf("%s: %s -> %d", e.Alias, versionCell(e.From), e.Version)
+		if e.Forced {
+			detail += " FORCED"
+		}
+		return detail + reportDetail(e.Report)
+	case registry.EventAliasRefused:
+		return fmt.Sprintf("%s: %s -> %d refused", e.Alias, versionCell(e.From), e.Version) + reportDetail(e.Report)
+	case registry.EventValidation:
+		if e.Report != nil {
+			return e.Report.Summary() + ", by " + e.Report.Where
+		}
+	case registry.EventPolicySet:
+		if e.Policy != nil {
+			return fmt.Sprintf("protects %v", e.Policy.Protected())
+		}
 	case registry.EventAliasDelete:
 		return fmt.Sprintf("%s: %d -> removed", e.Alias, e.From)
 	case registry.EventVersionUpdate:
 		return joinMap(e.Metrics) + " " + joinMap(e.Tags)
 	}
 	return ""
+}
+
+// reportDetail summarizes a gate report for the events table ("" when none).
+func reportDetail(r *validate.Report) string {
+	if r == nil {
+		return ""
+	}
+	return " (" + r.Summary() + ")"
 }

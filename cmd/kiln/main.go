@@ -72,6 +72,7 @@ func newRoot() *cobra.Command {
 	root.AddCommand(pushCommand(g), modelsCommand(g), versionsCommand(g), showCommand(g), aliasCommand(g), pullCommand(g), eventsCommand(g))
 	root.AddCommand(batchCommand(g), evaluateCommand(g))
 	root.AddCommand(benchCommand(g))
+	root.AddCommand(policyCommand(g), validateCommand(g))
 	return root
 }
 
