@@ -200,7 +200,7 @@ func run(cfg *config) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	followers, err := startFollowers(ctx, cfg, models, logger)
+	followers, err := startFollowers(ctx, cfg, settings, models, logger)
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func openPredictionLog(ctx context.Context, cfg *config, logger *slog.Logger) (*
 }
 
 // startFollowers starts one follower per registry reference; they stop with ctx.
-func startFollowers(ctx context.Context, cfg *config, models *serve.Manager, logger *slog.Logger) (*sync.WaitGroup, error) {
+func startFollowers(ctx context.Context, cfg *config, settings *serve.Config, models *serve.Manager, logger *slog.Logger) (*sync.WaitGroup, error) {
 	var wg sync.WaitGroup
 	if len(cfg.refs) == 0 {
 		return &wg, nil
@@ -276,6 +276,7 @@ func startFollowers(ctx context.Context, cfg *config, models *serve.Manager, log
 	for _, ref := range cfg.refs {
 		f := serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 			PollInterval: cfg.pollInterval,
+			Gates:        serve.GatesFor(client, settings, ref.Name),
 			Logger:       logger,
 		})
 		wg.Add(1)

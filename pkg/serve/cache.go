@@ -173,6 +173,24 @@ func (c *Cache) evict() {
 	}
 }
 
+func (c *Cache) profilePath(digest string) string {
+	return filepath.Join(c.dir, "refs", strings.TrimPrefix(digest, "sha256:")+".profile")
+}
+
+// SaveProfile keeps a reference profile, named by its digest.
+func (c *Cache) SaveProfile(digest string, data []byte) error {
+	path := c.profilePath(digest)
+	if err := os.WriteFile(path+".tmp", data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(path+".tmp", path)
+}
+
+// Profile returns a kept reference profile.
+func (c *Cache) Profile(digest string) ([]byte, error) {
+	return os.ReadFile(c.profilePath(digest))
+}
+
 func (c *Cache) refPath(ref registry.Ref) string {
 	return filepath.Join(c.dir, "refs", ref.Name+"@"+ref.Selector()+".json")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"reflect"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -30,6 +31,21 @@ type Config struct {
 type ModelConfig struct {
 	Batching       BatchingConfig `yaml:"batching"`
 	RequestTimeout Duration       `yaml:"request_timeout"`
+	// Drift is taken whole from the model when it sets any drift key, else from the defaults.
+	Drift DriftConfig `yaml:"drift"`
+	Gates GatesConfig `yaml:"gates"`
+}
+
+// GatesConfig tunes the validation gates a node runs on each new version
+// from the registry (the model's policy, see pkg/validate).
+type GatesConfig struct {
+	// Enabled turns the node's gates off with false; default on.
+	Enabled *bool `yaml:"enabled"`
+	// LatencyP50, LatencyP95 and LatencyP99 replace the policy's batch-1
+	// latency budget with one for this node's hardware.
+	LatencyP50 Duration `yaml:"latency_p50"`
+	LatencyP95 Duration `yaml:"latency_p95"`
+	LatencyP99 Duration `yaml:"latency_p99"`
 }
 
 // BatchingConfig sets up a model's dynamic batcher (see runtime.BatchOptions).
@@ -88,6 +104,19 @@ func (c *Config) For(model string) ModelConfig {
 	}
 	if merged.Batching.Enabled == nil {
 		merged.Batching.Enabled = d.Batching.Enabled
+	}
+	merged.Drift = d.Drift
+	if !reflect.ValueOf(own.Drift).IsZero() {
+		merged.Drift = own.Drift
+	}
+	merged.Gates = GatesConfig{
+		Enabled:    own.Gates.Enabled,
+		LatencyP50: pick(own.Gates.LatencyP50, d.Gates.LatencyP50),
+		LatencyP95: pick(own.Gates.LatencyP95, d.Gates.LatencyP95),
+		LatencyP99: pick(own.Gates.LatencyP99, d.Gates.LatencyP99),
+	}
+	if merged.Gates.Enabled == nil {
+		merged.Gates.Enabled = d.Gates.Enabled
 	}
 	return merged
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/kilnml/kiln/pkg/drift"
 	"github.com/kilnml/kiln/pkg/loadgen"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/registry"
@@ -131,7 +132,30 @@ func (f *Follower) sync(ctx context.Context) error {
 		f.models.metrics.loadFailed(f.ref.Name, "download")
 		return fmt.Errorf("download %s: %w", v.Ref(), err)
 	}
-	return f.install(ctx, v, path, timings, true)
+	return f.install(ctx, v, path, f.profile(ctx, v), timings, true)
+}
+
+// profile returns the version's reference profile for drift monitoring, or
+// nil when it has none or it cannot be had; serving goes on without it.
+func (f *Follower) profile(ctx context.Context, v *registry.Version) *drift.Profile {
+	if v.ReferenceProfile == nil {
+		return nil
+	}
+	data, err := f.cache.Profile(v.ReferenceProfile.Digest)
+	if err != nil {
+		if data, err = f.client.ReferenceProfile(ctx, v); err == nil {
+			err = f.cache.SaveProfile(v.ReferenceProfile.Digest, data)
+		}
+	}
+	var p *drift.Profile
+	if err == nil {
+		p, err = drift.ParseProfile(data)
+	}
+	if err != nil {
+		f.opts.Logger.Warn("serving without drift monitoring: the reference profile is unusable", "model", v.Name, "version", v.Version, "err", err)
+		return nil
+	}
+	return p
 }
 
 // serveCached loads the version this reference last resolved to from the
@@ -147,7 +171,9 @@ func (f *Follower) serveCached() {
 		f.opts.Logger.Error("cached model unusable", "model", f.ref.Name, "version", v.Version, "err", err)
 		return
 	}
-	if err := f.install(context.Background(), v, path, &SwapTimings{To: int64(v.Version)}, false); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := f.install(ctx, v, path, f.profile(ctx, v), &SwapTimings{To: int64(v.Version)}, false); err != nil {
 		f.opts.Logger.Error("cached model failed to load", "model", f.ref.Name, "version", v.Version, "err", err)
 		return
 	}
@@ -157,9 +183,9 @@ func (f *Follower) serveCached() {
 // install loads, checks, warms up and swaps in a downloaded version. When
 // gated is false (a version from the cache, checked when first served) the
 // gates are skipped.
-func (f *Follower) install(ctx context.Context, v *registry.Version, path string, t *SwapTimings, gated bool) error {
+func (f *Follower) install(ctx context.Context, v *registry.Version, path string, profile *drift.Profile, t *SwapTimings, gated bool) error {
 	stage := time.Now()
-	candidate, err := f.models.NewVersion(v.Name, int64(v.Version), path)
+	candidate, err := f.models.NewVersion(v.Name, int64(v.Version), path, profile)
 	t.Load = time.Since(stage)
 	if err != nil {
 		f.cache.Unpin(v.Digest)

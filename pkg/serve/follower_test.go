@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 // startRegistry serves a registry over a folder store on loopback.
@@ -55,7 +57,8 @@ func pushAdder(t testing.TB, client *registry.Client, name string, k float32, ex
 
 const goodExample = `{"inputs":[{"name":"x","datatype":"FP32","shape":[1,2],"data":[1,2]}]}`
 
-// follow serves name@production from the registry with a fast poll.
+// follow serves adder@production from the registry with a fast poll,
+// running the model's policy gates on this node.
 func follow(t testing.TB, ctx context.Context, client *registry.Client, cacheDir string) (*serve.Manager, *httptest.Server) {
 	t.Helper()
 	if err := runtime.Init(testenv.ORTLibrary(t)); err != nil {
@@ -69,6 +72,7 @@ func follow(t testing.TB, ctx context.Context, client *registry.Client, cacheDir
 	ref, _ := registry.ParseRef("adder@production")
 	f := serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 		PollInterval: 20 * time.Millisecond, MaxBackoff: 50 * time.Millisecond, Logger: slog.New(slog.DiscardHandler),
+		Gates: serve.GatesFor(client, nil, "adder"),
 	})
 	done := make(chan struct{})
 	go func() {
@@ -210,5 +214,46 @@ func TestFailedVersionKeepsOldOneAndCacheServesWhileRegistryIsDown(t *testing.T)
 	waitVersion(t, restarted, 1)
 	if !restarted.Ready() {
 		t.Error("a node serving its cached version is not ready")
+	}
+}
+
+// TestVersionOverTheNodesLatencyBudgetIsNeverServed sets a policy whose
+// latency budget no model meets: the registry (static gates) lets the alias
+// move, the node measures the latency, refuses the version, keeps the old
+// one and shows the report in the status.
+func TestVersionOverTheNodesLatencyBudgetIsNeverServed(t *testing.T) {
+	_, client := startRegistry(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pushAdder(t, client, "adder", 1, goodExample)
+	client.SetAlias(ctx, "adder", "production", 1, nil)
+	models, _ := follow(t, ctx, client, t.TempDir())
+	waitVersion(t, models, 1)
+
+	policy, err := validate.ParsePolicy([]byte("latency: {p99: 1ns}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.SetPolicy(ctx, "adder", policy); err != nil {
+		t.Fatal(err)
+	}
+	pushAdder(t, client, "adder", 2, goodExample)
+	if _, err := client.SetAlias(ctx, "adder", "production", 2, nil); err != nil {
+		t.Fatalf("the registry refused a move that only a runtime gate can judge: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var st serve.ModelStatus
+	for time.Now().Before(deadline) {
+		if st, _ = models.Status("adder"); st.LastError != "" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	report, ok := st.LastReport.(validate.Report)
+	if !ok || report.Passed || report.Version != 2 || !strings.Contains(report.Table(), "latency") {
+		t.Fatalf("status %+v: want a failed latency report for version 2", st)
+	}
+	if v, _ := models.Get("adder", ""); v.Number != 1 || st.Version != 1 {
+		t.Errorf("serving %d (status %d) after a version failed the node's gates, want 1", v.Number, st.Version)
 	}
 }

@@ -67,6 +67,9 @@ func (s *Server) runInference(c *gin.Context, v *Version, start time.Time) int {
 		c.Header(oip.HeaderContentLength, strconv.Itoa(respHeaderLen))
 	}
 	c.Data(http.StatusOK, contentType, out)
+	if v.drift != nil {
+		v.drift.observe(req.Inputs, outputs)
+	}
 	if log := s.opts.PredictionLog; log != nil && log.Sampled() {
 		log.Add(&predlog.Record{
 			Time: start, RequestID: requestID(c), Model: v.Model, Version: v.version,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kilnml/kiln/pkg/drift"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
@@ -29,6 +30,7 @@ type Version struct {
 
 	version string
 	batcher *runtime.Batcher
+	drift   *driftRecorder // nil without a reference profile
 	timeout time.Duration
 	// users is held for reading by each request using the version and for
 	// writing while it is retired, so retiring waits for them.
@@ -56,6 +58,9 @@ func (v *Version) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []
 func (v *Version) retire() {
 	v.users.Lock()
 	v.batcher.Close()
+	if v.drift != nil {
+		v.drift.close()
+	}
 	v.Runtime.Close()
 }
 
@@ -92,14 +97,15 @@ func NewManager(opts ManagerOptions) *Manager {
 		models: map[string]map[int64]*Version{}, latest: map[string]*Version{},
 		expected: map[string]bool{}, status: map[string]*ModelStatus{},
 	}
-	opts.Metrics.registry.MustRegister(newPendingCollector(m))
+	opts.Metrics.registry.MustRegister(newVersionCollector(m))
 	return m
 }
 
 // NewVersion loads a model file into a version ready to serve as name's
-// version number, with the model's batching settings. It is not served
-// until Add or Replace.
-func (m *Manager) NewVersion(name string, number int64, path string) (*Version, error) {
+// version number, with the model's batching settings, and drift
+// monitoring against profile when it is not nil (and drift is not turned
+// off for the model). It is not served until Load or Replace.
+func (m *Manager) NewVersion(name string, number int64, path string, profile *drift.Profile) (*Version, error) {
 	rt, err := runtime.Load(path, m.opts.Runtime)
 	if err != nil {
 		return nil, fmt.Errorf("load %s@%d: %w", name, number, err)
@@ -112,13 +118,25 @@ func (m *Manager) NewVersion(name string, number int64, path string) (*Version, 
 		timeout: time.Duration(cfg.RequestTimeout),
 	}
 	v.Inputs, v.Outputs = rt.Signature()
+	if profile != nil && cfg.Drift.enabled() {
+		if v.drift, err = newDriftRecorder(name, version, profile, cfg.Drift, m.metrics); err != nil {
+			v.batcher.Close()
+			rt.Close()
+			return nil, fmt.Errorf("drift monitoring for %s@%d: %w", name, number, err)
+		}
+	}
 	return v, nil
 }
 
 // Load loads a local model file and serves it beside the model's other
-// versions (replacing one of the same number).
+// versions (replacing one of the same number), monitoring drift against
+// the model's configured profile file, if any.
 func (m *Manager) Load(src Source) error {
-	v, err := m.NewVersion(src.Name, src.Version, src.Path)
+	profile, err := m.opts.Config.For(src.Name).Drift.loadProfile()
+	if err != nil {
+		return err
+	}
+	v, err := m.NewVersion(src.Name, src.Version, src.Path, profile)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kilnml/kiln/pkg/drift"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
@@ -21,6 +22,12 @@ type Metrics struct {
 	loadFails *prometheus.CounterVec
 	swaps     *prometheus.CounterVec
 	stages    *prometheus.HistogramVec
+
+	driftScore    *prometheus.GaugeVec
+	driftDetected *prometheus.GaugeVec
+	driftShare    *prometheus.GaugeVec
+	datasetDrift  *prometheus.GaugeVec
+	driftDropped  *prometheus.CounterVec
 }
 
 var latencyBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -76,7 +83,29 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		Help:    "Time of each stage of a version change: detect, download, load, validate, warmup, swap.",
 		Buckets: prometheus.ExponentialBuckets(0.0001, 4, 12),
 	}, []string{"model", "stage"})
-	reg.MustRegister(m.requests, m.duration, m.queue, m.compute, m.batchSize, m.failures, m.inFlight, m.loadFails, m.swaps, m.stages)
+	driftLabels := []string{"model", "version", "feature", "method", "kind"}
+	m.driftScore = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kiln_drift_score",
+		Help: "Drift test score of the last closed window: a p-value for ks and chisquare, a distance otherwise. kind is input or output.",
+	}, driftLabels)
+	m.driftDetected = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kiln_drift_detected",
+		Help: "1 when the feature (kind input) or model output (kind output) drifted in the last closed window.",
+	}, driftLabels)
+	m.driftShare = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kiln_dataset_drift_share",
+		Help: "Share of input features that drifted in the last closed window.",
+	}, labels)
+	m.datasetDrift = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "kiln_dataset_drift",
+		Help: "1 when the share of drifted features reached the configured drift_share in the last closed window.",
+	}, labels)
+	m.driftDropped = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "kiln_drift_dropped_rows_total",
+		Help: "Rows answered but not added to the drift window because its queue was full.",
+	}, labels)
+	reg.MustRegister(m.requests, m.duration, m.queue, m.compute, m.batchSize, m.failures, m.inFlight, m.loadFails, m.swaps, m.stages,
+		m.driftScore, m.driftDetected, m.driftShare, m.datasetDrift, m.driftDropped)
 	return m
 }
 
@@ -116,30 +145,67 @@ func (m *Metrics) swapped(model string, t *SwapTimings) {
 	}
 }
 
+// driftReport publishes a closed drift window.
+func (m *Metrics) driftReport(model, version string, r *drift.Report) {
+	for kind, results := range map[string][]drift.FeatureResult{"input": r.Features, "output": r.Outputs} {
+		for _, f := range results {
+			if !f.Tested {
+				continue
+			}
+			labels := prometheus.Labels{"model": model, "version": version, "feature": f.Name, "method": string(f.Method), "kind": kind}
+			m.driftScore.With(labels).Set(f.Score)
+			m.driftDetected.With(labels).Set(boolGauge(f.Drift))
+		}
+	}
+	m.driftShare.WithLabelValues(model, version).Set(r.DriftShare)
+	m.datasetDrift.WithLabelValues(model, version).Set(boolGauge(r.DatasetDrift))
+}
+
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // forget drops a version's series when it stops being served.
 func (m *Metrics) forget(model, version string) {
-	for _, v := range []*prometheus.HistogramVec{m.duration, m.queue, m.compute, m.batchSize} {
-		v.DeleteLabelValues(model, version)
+	labels := prometheus.Labels{"model": model, "version": version}
+	for _, v := range []interface{ DeletePartialMatch(prometheus.Labels) int }{
+		m.duration, m.queue, m.compute, m.batchSize, m.driftScore, m.driftDetected, m.driftShare, m.datasetDrift, m.driftDropped,
+	} {
+		v.DeletePartialMatch(labels)
 	}
 }
 
-// pendingCollector reports the requests each version holds, read at scrape time.
-type pendingCollector struct {
-	models *Manager
-	desc   *prometheus.Desc
+// versionCollector reports each served version's pending requests and
+// open drift window, read at scrape time.
+type versionCollector struct {
+	models          *Manager
+	pending, window *prometheus.Desc
 }
 
-func newPendingCollector(models *Manager) *pendingCollector {
-	return &pendingCollector{models: models, desc: prometheus.NewDesc(
-		"kiln_inference_pending_requests", "Requests queued or running, per model version.", []string{"model", "version"}, nil)}
+func newVersionCollector(models *Manager) *versionCollector {
+	labels := []string{"model", "version"}
+	return &versionCollector{
+		models:  models,
+		pending: prometheus.NewDesc("kiln_inference_pending_requests", "Requests queued or running, per model version.", labels, nil),
+		window:  prometheus.NewDesc("kiln_drift_window_rows", "Rows in the open drift window, per model version.", labels, nil),
+	}
 }
 
 // Describe implements prometheus.Collector.
-func (c *pendingCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *versionCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.pending
+	ch <- c.window
+}
 
 // Collect implements prometheus.Collector.
-func (c *pendingCollector) Collect(ch chan<- prometheus.Metric) {
+func (c *versionCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, v := range c.models.all() {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(v.batcher.Pending()), v.Model, v.version)
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(v.batcher.Pending()), v.Model, v.version)
+		if v.drift != nil {
+			ch <- prometheus.MustNewConstMetric(c.window, prometheus.GaugeValue, float64(v.drift.monitor.Rows()), v.Model, v.version)
+		}
 	}
 }

@@ -92,6 +92,8 @@ func (s *Server) routes() *gin.Engine {
 		v2.POST(prefix+"/infer", s.infer)
 	}
 	v2.GET("/models/:model/status", s.modelStatus)
+	v2.GET("/models/:model/drift", s.modelDrift)
+	v2.GET("/models/:model/versions/:version/drift", s.modelDrift)
 	return e
 }
 
@@ -138,6 +140,19 @@ func (s *Server) modelStatus(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) modelDrift(c *gin.Context) {
+	v, err := s.models.Get(c.Param("model"), c.Param("version"))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if v.drift == nil {
+		s.fail(c, fmt.Errorf("%w: %s version %s has no drift monitoring: push it with a reference profile (kiln push --reference) or set drift.profile in --config", ErrModelNotFound, v.Model, v.version))
+		return
+	}
+	c.JSON(http.StatusOK, v.drift.status())
 }
 
 // fail writes err as an OIP error body with the status statusOf gives it,
