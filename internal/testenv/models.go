@@ -102,3 +102,14 @@ func SlowModel(t testing.TB, layers int) *onnx.Model {
 	}
 	return build(t, b.Output("y", onnx.TensorType(onnx.Float, -1, 1024)))
 }
+
+// AdderModel returns a model y = x + k, x and y float [-1,2]: versions built
+// with different k answer differently, so a test can tell which one ran.
+func AdderModel(t testing.TB, k float32) *onnx.Model {
+	t.Helper()
+	return build(t, onnx.NewBuilder("add").
+		Input("x", onnx.TensorType(onnx.Float, -1, 2)).
+		Initializer("k", onnx.Float, []int64{1}, []float32{k}).
+		Node("Add", []string{"x", "k"}, []string{"y"}).
+		Output("y", onnx.TensorType(onnx.Float, -1, 2)))
+}

@@ -15,7 +15,6 @@ import (
 
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
-	"github.com/kilnml/kiln/pkg/onnx"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
@@ -38,16 +37,7 @@ func startRegistry(t testing.TB) (*httptest.Server, *registry.Client) {
 // pushAdder pushes a model y = x + k (x float [-1,2]) with an input example.
 func pushAdder(t testing.TB, client *registry.Client, name string, k float32, example string) *registry.Version {
 	t.Helper()
-	m, err := onnx.NewBuilder("add").
-		Input("x", onnx.TensorType(onnx.Float, -1, 2)).
-		Initializer("k", onnx.Float, []int64{1}, []float32{k}).
-		Node("Add", []string{"x", "k"}, []string{"y"}).
-		Output("y", onnx.TensorType(onnx.Float, -1, 2)).
-		Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := testenv.WriteModel(t, m)
+	path := testenv.WriteModel(t, testenv.AdderModel(t, k))
 	v, err := client.PushFile(context.Background(), name, path, registry.PushRequest{InputExample: json.RawMessage(example)})
 	if err != nil {
 		t.Fatal(err)
