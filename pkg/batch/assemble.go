@@ -1,7 +1,6 @@
 package batch
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,11 +19,10 @@ func assemble(ctx context.Context, st *Storage, format Format, dir Location, par
 	case Parquet:
 		err = joinParquet(ctx, st, dir, parts, out)
 	case CSV:
-		var header bytes.Buffer
-		if w, herr := newCSVWriter(&header, fields); herr == nil {
-			w.Close()
+		var header []byte
+		if header, err = csvHeader(fields); err == nil {
+			err = concat(ctx, st, dir, partNames(parts), int64(len(header)), out)
 		}
-		err = concat(ctx, st, dir, partNames(parts), int64(header.Len()), out)
 	default:
 		err = concat(ctx, st, dir, partNames(parts), 0, out)
 	}
@@ -65,57 +63,28 @@ func concat(ctx context.Context, st *Storage, dir Location, names []string, skip
 	return nil
 }
 
-// joinParquet copies the rows of every part into one Parquet file,
-// flushing a row group every rowGroupValues values.
+// joinParquet splices the row groups of every part into one Parquet file.
 func joinParquet(ctx context.Context, st *Storage, dir Location, parts []part, out io.Writer) error {
-	var w *parquet.Writer
-	buf := make([]parquet.Row, 1024)
-	buffered := 0
+	var s *parquetSplicer
 	for _, p := range parts {
 		f, size, err := st.OpenAt(ctx, dir.Join(p.Name))
 		if err != nil {
 			return err
 		}
 		pf, err := parquet.OpenFile(f, size, parquet.SkipBloomFilters(true))
+		if err == nil && s == nil {
+			s, err = newParquetSplicer(out, pf)
+		}
+		if err == nil {
+			err = s.appendFile(pf)
+		}
+		f.Close()
 		if err != nil {
-			f.Close()
 			return fmt.Errorf("%s: %w", p.Name, err)
 		}
-		if w == nil {
-			w = parquet.NewWriter(out, pf.Schema(), parquet.Compression(&parquet.Snappy))
-		} else if !parquet.EqualNodes(w.Schema(), pf.Schema()) {
-			f.Close()
-			return fmt.Errorf("%s has schema %s, unlike the first part's %s (a column's type changed along the input; use CSV or JSONL output)", p.Name, pf.Schema(), w.Schema())
-		}
-		r := parquet.NewReader(pf)
-		for {
-			n, err := r.ReadRows(buf)
-			if n > 0 {
-				if _, werr := w.WriteRows(buf[:n]); werr != nil {
-					f.Close()
-					return werr
-				}
-				for _, row := range buf[:n] {
-					buffered += len(row)
-				}
-				if buffered >= rowGroupValues {
-					buffered = 0
-					if err := w.Flush(); err != nil {
-						f.Close()
-						return err
-					}
-				}
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				f.Close()
-				return fmt.Errorf("%s: %w", p.Name, err)
-			}
-		}
-		r.Close()
-		f.Close()
 	}
-	return w.Close()
+	if s == nil {
+		return errors.New("no part to assemble")
+	}
+	return s.close()
 }

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -86,22 +87,33 @@ func (c *csvReader) Fraction() float64 { return fraction(c.count.n, c.size) }
 
 func (c *csvReader) Close() error { return nil }
 
-// csvWriter writes a header line, then one line per row.
+// csvWriter writes a header line (newCSVWriter), then one line per row.
 type csvWriter struct {
 	w      *csv.Writer
 	record []string
 }
 
 func newCSVWriter(w io.Writer, fields []Field) (*csvWriter, error) {
-	cw := csv.NewWriter(w)
-	header := make([]string, len(fields))
-	for i, f := range fields {
-		header[i] = f.Name
-	}
-	if err := cw.Write(header); err != nil {
+	c := newCSVRecords(w, fields)
+	if err := c.w.Write(fieldNames(fields)); err != nil {
 		return nil, err
 	}
-	return &csvWriter{w: cw, record: make([]string, len(fields))}, nil
+	return c, nil
+}
+
+// newCSVRecords writes the lines of rows without a header.
+func newCSVRecords(w io.Writer, fields []Field) *csvWriter {
+	return &csvWriter{w: csv.NewWriter(w), record: make([]string, len(fields))}
+}
+
+// csvHeader returns the header line of a CSV file with fields.
+func csvHeader(fields []Field) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := newCSVWriter(&b, fields)
+	if err == nil {
+		err = w.Close()
+	}
+	return b.Bytes(), err
 }
 
 func (c *csvWriter) Write(rows []Row) error {

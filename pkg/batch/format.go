@@ -93,7 +93,7 @@ func NewRowWriter(f Format, w io.Writer, fields []Field) (RowWriter, error) {
 	case JSONL:
 		return newJSONLWriter(w, fields), nil
 	case Parquet:
-		return newParquetWriter(w, fields)
+		return newParquetWriter(w, fields), nil
 	}
 	return nil, fmt.Errorf("unknown format %q", f)
 }

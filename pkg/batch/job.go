@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -166,6 +167,21 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	return sum, nil
 }
 
+// maxChunkBatches and maxChunkValues bound the rows of one chunk, the
+// unit a worker scores and encodes (a Parquet row group of the output).
+const (
+	maxChunkBatches = 16
+	maxChunkValues  = 256 << 10
+)
+
+// batchesPerChunk is how many batches one chunk holds: as many as fit in a
+// part and in maxChunkValues cells of columns columns, at least one.
+func batchesPerChunk(cfg Config, columns int) int {
+	per := int64(cfg.BatchSize) * int64(cfg.Shard.Count)
+	n := min(cfg.PartRows/per, maxChunkValues/(per*int64(max(columns, 1))), maxChunkBatches)
+	return int(max(n, 1))
+}
+
 func withDefaults(cfg Config) Config {
 	if cfg.Storage == nil {
 		cfg.Storage = NewStorage(S3OptionsFromEnv())
@@ -304,8 +320,9 @@ func score(ctx context.Context, cfg Config, src *source, sc *scorer, dir Locatio
 			return fmt.Errorf("the checkpoint is at row %d but the input has only %d rows: the input changed; pass --overwrite to start over", cp.NextRow, n)
 		}
 	}
+	enc := &chunkEncoder{format: cfg.OutputFormat, fields: slices.Clone(fields), keep: keep}
 	pw := &partWriter{
-		ctx: ctx, st: cfg.Storage, dir: dir, format: cfg.OutputFormat, in: src.Fields(), fields: fields, keep: keep,
+		ctx: ctx, st: cfg.Storage, dir: dir, format: cfg.OutputFormat, in: src.Fields(), enc: enc,
 		skip: cfg.SkipBadRows, partRows: cfg.PartRows, cp: cp,
 	}
 	if cfg.Progress != nil {
@@ -314,7 +331,10 @@ func score(ctx context.Context, cfg Config, src *source, sc *scorer, dir Locatio
 			cfg.Progress(Progress{Rows: rows, Failed: failed, Fraction: fraction, Resumed: resumed, Elapsed: time.Since(start)})
 		}
 	}
-	p := &pipeline{src: src, sc: sc, batchSize: cfg.BatchSize, workers: cfg.Workers, shard: cfg.Shard, next: cp.NextRow}
+	p := &pipeline{
+		src: src, sc: sc, batchSize: cfg.BatchSize, workers: cfg.Workers, shard: cfg.Shard, next: cp.NextRow, enc: enc,
+		batches: batchesPerChunk(cfg, len(src.Fields())+len(fields)),
+	}
 	if err := p.run(ctx, pw.add); err != nil {
 		pw.abort()
 		return err

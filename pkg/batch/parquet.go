@@ -230,28 +230,17 @@ type parquetWriter struct {
 // flushed, which bounds the memory a writer buffers.
 const rowGroupValues = 4 << 20
 
-func newParquetWriter(w io.Writer, fields []Field) (*parquetWriter, error) {
-	return &parquetWriter{out: w, fields: append([]Field(nil), fields...)}, nil
+func newParquetWriter(w io.Writer, fields []Field) *parquetWriter {
+	return &parquetWriter{out: w, fields: append([]Field(nil), fields...)}
 }
 
 // start settles unknown kinds from rows and creates the Parquet writer.
 func (p *parquetWriter) start(rows []Row) error {
 	for i := range p.fields {
-		f := &p.fields[i]
 		for _, r := range rows {
-			if f.Kind == KindNull {
-				f.Kind = r[i].Kind
-			}
-			if f.Kind == KindList && f.Elem == KindNull && r[i].Kind == KindList && len(r[i].List) > 0 {
-				f.Elem = r[i].List[0].Kind
-			}
+			settleKind(&p.fields[i], r[i])
 		}
-		if f.Kind == KindNull {
-			f.Kind = KindString
-		}
-		if f.Kind == KindList && f.Elem == KindNull {
-			f.Elem = KindString
-		}
+		defaultKind(&p.fields[i])
 	}
 	schema, err := parquetSchema(p.fields)
 	if err != nil {
@@ -259,6 +248,27 @@ func (p *parquetWriter) start(rows []Row) error {
 	}
 	p.w = parquet.NewWriter(p.out, schema, parquet.Compression(&parquet.Snappy))
 	return nil
+}
+
+// settleKind gives a column of unknown kind (or list element kind) the
+// kind of v.
+func settleKind(f *Field, v Value) {
+	if f.Kind == KindNull {
+		f.Kind = v.Kind
+	}
+	if f.Kind == KindList && f.Elem == KindNull && v.Kind == KindList && len(v.List) > 0 {
+		f.Elem = v.List[0].Kind
+	}
+}
+
+// defaultKind makes a column still of unknown kind a string column.
+func defaultKind(f *Field) {
+	if f.Kind == KindNull {
+		f.Kind = KindString
+	}
+	if f.Kind == KindList && f.Elem == KindNull {
+		f.Elem = KindString
+	}
 }
 
 func (p *parquetWriter) Write(rows []Row) error {

@@ -20,17 +20,16 @@ func (e *RowError) Error() string {
 
 func (e *RowError) Unwrap() error { return e.Err }
 
-// partWriter writes scored chunks into part files and commits each part
+// partWriter writes encoded chunks into part files and commits each part
 // with the checkpoint.
 type partWriter struct {
-	ctx      context.Context
-	st       *Storage
-	dir      Location
-	format   Format
-	in       []Field // input columns, for the errors file
-	fields   []Field // output columns
-	keep     []int   // input columns copied to the output
-	skip     bool    // skip bad rows instead of failing
+	ctx    context.Context
+	st     *Storage
+	dir    Location
+	format Format
+	in     []Field       // input columns, for the errors file
+	enc    *chunkEncoder // its fields are the output columns
+	skip   bool          // skip bad rows instead of failing
 	partRows int64
 	cp       *checkpoint
 	cur      *openPart
@@ -41,7 +40,7 @@ type partWriter struct {
 type openPart struct {
 	p    part
 	data PendingFile
-	w    RowWriter
+	w    partFile
 	errs PendingFile
 }
 
@@ -52,7 +51,7 @@ func (pw *partWriter) open(first int64) error {
 	if err != nil {
 		return err
 	}
-	w, err := NewRowWriter(pw.format, data, pw.fields)
+	w, err := newPartFile(pw.format, data, pw.enc.fields)
 	if err != nil {
 		data.Abort()
 		return err
@@ -69,28 +68,24 @@ func (pw *partWriter) add(c *chunk) error {
 		}
 	}
 	cur := pw.cur
-	out := make([]Row, 0, len(c.rows))
 	var failed int64
 	for i, r := range c.rows {
-		if c.errs[i] != nil {
-			rowErr := &RowError{Row: c.index[i], Err: c.errs[i]}
-			if !pw.skip {
-				return rowErr
-			}
-			if err := pw.writeError(rowErr, r); err != nil {
-				return err
-			}
-			failed++
+		if c.errs[i] == nil {
 			continue
 		}
-		row := make(Row, 0, len(pw.fields))
-		for _, k := range pw.keep {
-			row = append(row, r[k])
+		rowErr := &RowError{Row: c.index[i], Err: c.errs[i]}
+		if !pw.skip {
+			return rowErr
 		}
-		out = append(out, append(row, c.out[i]...))
+		if err := pw.writeError(rowErr, r); err != nil {
+			return err
+		}
+		failed++
 	}
-	if err := cur.w.Write(out); err != nil {
-		return fmt.Errorf("write %s: %w", cur.p.Name, err)
+	if c.piece != nil {
+		if err := cur.w.append(c.piece); err != nil {
+			return fmt.Errorf("write %s: %w", cur.p.Name, err)
+		}
 	}
 	cur.p.EndRow = c.end
 	cur.p.Rows += int64(len(c.rows))
@@ -137,7 +132,7 @@ func (pw *partWriter) writeError(e *RowError, r Row) error {
 func (pw *partWriter) commit() error {
 	cur := pw.cur
 	pw.cur = nil
-	if err := cur.w.Close(); err != nil {
+	if err := cur.w.close(); err != nil {
 		cur.data.Abort()
 		if cur.errs != nil {
 			cur.errs.Abort()

@@ -7,14 +7,18 @@ import (
 	"sync"
 )
 
-// pipeline reads chunks of rows in order, scores them on several workers
-// and hands them to a sink in input order.
+// pipeline reads chunks of rows in order, scores (and, with an encoder,
+// encodes) them on several workers and hands them to a sink in input order.
 type pipeline struct {
 	src       *source
 	sc        *scorer
 	batchSize int
-	workers   int
-	shard     Shard
+	// batches is the number of batches of the shard in one chunk (at least 1).
+	batches int
+	workers int
+	shard   Shard
+	// enc, when set, encodes each chunk on the worker that scored it.
+	enc *chunkEncoder
 	// next is the input row number of the next row src returns.
 	next int64
 }
@@ -40,7 +44,7 @@ func (p *pipeline) run(ctx context.Context, sink func(*chunk) error) error {
 	for range workers {
 		scoring.Go(func() {
 			for c := range work {
-				if err := p.sc.score(ctx, c); err != nil {
+				if err := p.process(ctx, c); err != nil {
 					cancel(err)
 					return
 				}
@@ -83,9 +87,24 @@ func (p *pipeline) run(ctx context.Context, sink func(*chunk) error) error {
 	return err
 }
 
-// read cuts the input into chunks of batchSize rows of the shard.
+// process scores a chunk and encodes it when the pipeline has an encoder.
+func (p *pipeline) process(ctx context.Context, c *chunk) error {
+	if err := p.sc.score(ctx, c, p.batchSize); err != nil {
+		return err
+	}
+	if p.enc == nil {
+		return nil
+	}
+	if err := p.enc.encode(c); err != nil {
+		return err
+	}
+	c.out = nil
+	return nil
+}
+
+// read cuts the input into chunks of batches*batchSize rows of the shard.
 func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan struct{}) error {
-	per := p.batchSize * max(p.shard.Count, 1)
+	per := p.batchSize * max(p.shard.Count, 1) * max(p.batches, 1)
 	for seq := int64(0); ; seq++ {
 		select {
 		case slots <- struct{}{}:
@@ -107,6 +126,9 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 		p.next = c.end
 		if err := p.sc.prepare(c); err != nil {
 			return err
+		}
+		if p.enc != nil {
+			p.enc.settle(c)
 		}
 		if len(rows) > 0 || seq == 0 {
 			select {

@@ -16,6 +16,7 @@ type chunk struct {
 	index      []int64 // the input row number of each row
 	errs       []error // why a row failed (reading or scoring), else nil
 	out        []Row   // the model output cells of each good row
+	piece      []byte  // the good rows encoded for the output (see chunkEncoder)
 	fraction   float64 // how much of the input was read with this chunk
 }
 
@@ -85,16 +86,23 @@ func (s *scorer) prepare(c *chunk) error {
 	return nil
 }
 
-// score fills c.out for good rows and c.errs for bad ones.
-func (s *scorer) score(ctx context.Context, c *chunk) error {
+// score fills c.out for good rows and c.errs for bad ones, running the
+// model on batches of up to batchSize rows.
+func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
 	c.out = make([]Row, len(c.rows))
-	var good []int
-	for i, e := range c.errs {
-		if e == nil {
-			good = append(good, i)
+	good := make([]int, 0, min(batchSize, len(c.rows)))
+	for lo := 0; lo < len(c.rows); lo += batchSize {
+		good = good[:0]
+		for i := lo; i < min(lo+batchSize, len(c.rows)); i++ {
+			if c.errs[i] == nil {
+				good = append(good, i)
+			}
+		}
+		if err := s.run(ctx, c, good); err != nil {
+			return err
 		}
 	}
-	return s.run(ctx, c, good)
+	return nil
 }
 
 // run scores the rows at idx; when the model rejects the batch it splits
