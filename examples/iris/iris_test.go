@@ -2,12 +2,10 @@ package iris_test
 
 import (
 	"context"
-	"encoding/csv"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/kilnml/kiln/examples/iris/irisdata"
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
@@ -24,36 +22,18 @@ func TestExampleModelClassifiesIris(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	f, err := os.Open("iris.csv")
+	data, err := irisdata.Read("iris.csv")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	rows, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	classes := rows[0][2:]
-	var features []float32
-	var want []string
-	for _, row := range rows[1:] {
-		for _, v := range row[:4] {
-			x, _ := strconv.ParseFloat(v, 32)
-			features = append(features, float32(x))
-		}
-		idx, _ := strconv.Atoi(row[4])
-		want = append(want, classes[idx])
-	}
-	n := int64(len(want))
-	out, err := m.Run(context.Background(), []*oip.Tensor{oip.NewTensor("input", []int64{n, 4}, features)}, []string{"label"})
+	n := int64(len(data.Rows))
+	out, err := m.Run(context.Background(), []*oip.Tensor{oip.NewTensor("input", []int64{n, 4}, irisdata.Float32(data.Rows))}, []string{"label"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	right := 0
 	for i, label := range out[0].Strings {
-		if string(label) == want[i] {
+		if string(label) == data.Classes[data.Labels[i]] {
 			right++
 		}
 	}
@@ -62,7 +42,10 @@ func TestExampleModelClassifiesIris(t *testing.T) {
 	if accuracy < 0.95 {
 		t.Errorf("accuracy %.3f, want at least 0.95", accuracy)
 	}
-	if got := m.Info.Metadata["class_names"]; got != strings.Join(classes, ",") {
+	if got := m.Info.Metadata["class_names"]; got != strings.Join(data.Classes, ",") {
 		t.Errorf("class_names metadata %q", got)
+	}
+	if got := m.Info.Metadata["feature_names"]; got != strings.Join(irisdata.FeatureNames, ",") {
+		t.Errorf("feature_names metadata %q", got)
 	}
 }

@@ -2,18 +2,17 @@ package serve_test
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kilnml/kiln/examples/iris/irisdata"
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/drift"
 	"github.com/kilnml/kiln/pkg/oip"
@@ -21,44 +20,22 @@ import (
 	"github.com/kilnml/kiln/pkg/serve"
 )
 
-var irisFeatures = []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}
-
 // irisRows reads the 150 Iris rows of the example.
-func irisRows(t *testing.T) [][]float32 {
+func irisRows(t *testing.T) [][]float64 {
 	t.Helper()
-	f, err := os.Open(filepath.Join(testenv.RepoRoot(t), "examples", "iris", "iris.csv"))
+	data, err := irisdata.Read(filepath.Join(testenv.RepoRoot(t), "examples", "iris", "iris.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	records, err := r.ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rows [][]float32
-	for _, rec := range records[1:] {
-		row := make([]float32, 4)
-		for i := range row {
-			v, _ := strconv.ParseFloat(rec[i], 32)
-			row[i] = float32(v)
-		}
-		rows = append(rows, row)
-	}
-	return rows
+	return data.Rows
 }
 
-func irisTensor(rows [][]float32) *oip.Tensor {
-	var flat []float32
-	for _, r := range rows {
-		flat = append(flat, r...)
-	}
-	return oip.NewTensor("input", []int64{int64(len(rows)), 4}, flat)
+func irisTensor(rows [][]float64) *oip.Tensor {
+	return oip.NewTensor("input", []int64{int64(len(rows)), 4}, irisdata.Float32(rows))
 }
 
 // irisProfile profiles the Iris rows and the example model's outputs on them.
-func irisProfile(t *testing.T, model string, rows [][]float32) string {
+func irisProfile(t *testing.T, model string, rows [][]float64) string {
 	t.Helper()
 	m, err := runtime.Load(model, runtime.Options{})
 	if err != nil {
@@ -70,7 +47,7 @@ func irisProfile(t *testing.T, model string, rows [][]float32) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs, err := drift.TensorColumns(in, irisFeatures)
+	inputs, err := drift.TensorColumns(in, irisdata.FeatureNames)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,13 +94,13 @@ func TestDriftEndToEnd(t *testing.T) {
 	defer ts.Close()
 	client := oip.NewClient(ts.URL)
 
-	window := func(shift float32) *drift.Report {
+	window := func(shift float64) *drift.Report {
 		t.Helper()
 		started := time.Now()
 		for i := 0; i < len(rows); i += 10 {
-			batch := make([][]float32, 10)
+			batch := make([][]float64, 10)
 			for j := range batch {
-				batch[j] = append([]float32(nil), rows[i+j]...)
+				batch[j] = append([]float64(nil), rows[i+j]...)
 				batch[j][2] += shift
 			}
 			req := &oip.InferRequest{Inputs: []*oip.Tensor{irisTensor(batch)}}

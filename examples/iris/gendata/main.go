@@ -7,12 +7,11 @@
 package main
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 
+	"github.com/kilnml/kiln/examples/iris/irisdata"
 	"github.com/kilnml/kiln/pkg/batch"
 )
 
@@ -24,38 +23,22 @@ func main() {
 }
 
 func run(dir string) error {
-	f, err := os.Open(filepath.Join(dir, "iris.csv"))
+	data, err := irisdata.Read(filepath.Join(dir, "iris.csv"))
 	if err != nil {
 		return fmt.Errorf("%w (run from the repository root)", err)
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	recs, err := r.ReadAll()
-	if err != nil {
-		return err
+	var fields []batch.Field
+	for _, name := range irisdata.FeatureNames {
+		fields = append(fields, batch.Field{Name: name, Kind: batch.KindFloat64})
 	}
-	classes := recs[0][2:]
-	fields := []batch.Field{
-		{Name: "sepal_length", Kind: batch.KindFloat64}, {Name: "sepal_width", Kind: batch.KindFloat64},
-		{Name: "petal_length", Kind: batch.KindFloat64}, {Name: "petal_width", Kind: batch.KindFloat64},
-		{Name: "species", Kind: batch.KindString},
-	}
+	fields = append(fields, batch.Field{Name: "species", Kind: batch.KindString})
 	var rows []batch.Row
-	for _, rec := range recs[1:] {
+	for i, measurements := range data.Rows {
 		var row batch.Row
-		for _, s := range rec[:4] {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				return err
-			}
+		for _, x := range measurements {
 			row = append(row, batch.Float64(x))
 		}
-		c, err := strconv.Atoi(rec[4])
-		if err != nil || c < 0 || c >= len(classes) {
-			return fmt.Errorf("bad class %q", rec[4])
-		}
-		rows = append(rows, append(row, batch.String(classes[c])))
+		rows = append(rows, append(row, batch.String(data.Classes[data.Labels[i]])))
 	}
 	for name, format := range map[string]batch.Format{"iris-named.csv": batch.CSV, "iris.parquet": batch.Parquet} {
 		if err := write(filepath.Join(dir, name), format, fields, rows); err != nil {

@@ -7,7 +7,6 @@ package main
 //go:generate go run . -data ../iris.csv -o ../model.onnx
 
 import (
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"math"
@@ -16,10 +15,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kilnml/kiln/examples/iris/irisdata"
 	"github.com/kilnml/kiln/pkg/onnx"
 )
-
-var features = []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}
 
 func main() {
 	data := flag.String("data", "examples/iris/iris.csv", "Iris CSV (scikit-learn's layout)")
@@ -32,10 +30,11 @@ func main() {
 }
 
 func run(dataPath, outPath string) error {
-	x, y, classes, err := readIris(dataPath)
+	data, err := irisdata.Read(dataPath)
 	if err != nil {
 		return err
 	}
+	x, y, classes := data.Rows, data.Labels, data.Classes
 	trainIdx, testIdx := split(len(x), 0.8)
 	mean, std := standardize(x, trainIdx)
 	w, b := fit(x, y, trainIdx, mean, std, len(classes))
@@ -46,38 +45,6 @@ func run(dataPath, outPath string) error {
 		return err
 	}
 	return model.WriteFile(outPath)
-}
-
-// readIris parses scikit-learn's iris.csv: a header "150,4,names...", then rows of 4 floats and a class index.
-func readIris(path string) ([][]float64, []int, []string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	defer f.Close()
-	r := csv.NewReader(f)
-	r.FieldsPerRecord = -1
-	rows, err := r.ReadAll()
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	classes := rows[0][2:]
-	var x [][]float64
-	var y []int
-	for _, row := range rows[1:] {
-		v := make([]float64, 4)
-		for i := range v {
-			if v[i], err = strconv.ParseFloat(row[i], 64); err != nil {
-				return nil, nil, nil, err
-			}
-		}
-		label, err := strconv.Atoi(row[4])
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		x, y = append(x, v), append(y, label)
-	}
-	return x, y, classes, nil
 }
 
 // split shuffles row indexes with a fixed seed and cuts them into train and test.
@@ -215,7 +182,7 @@ func buildModel(mean, std []float64, w [][]float64, b []float64, classes []strin
 		Producer("kiln-examples", "1").
 		ModelVersion(1).
 		Doc("Softmax regression on Fisher's Iris data (scikit-learn's copy).").
-		Metadata("feature_names", "sepal_length,sepal_width,petal_length,petal_width").
+		Metadata("feature_names", strings.Join(irisdata.FeatureNames, ",")).
 		Metadata("class_names", strings.Join(classes, ",")).
 		Metadata("heldout_accuracy", strconv.FormatFloat(acc, 'f', 4, 64)).
 		Input("input", onnx.Type{Kind: onnx.KindTensor, Elem: onnx.Float, Shape: []onnx.Dim{{Size: -1, Name: "batch"}, {Size: 4}}}).
