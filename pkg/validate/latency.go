@@ -34,6 +34,9 @@ func latencyGates(ctx context.Context, p Policy, cand Candidate, r Runner) []Gat
 	base, inputErr := latencyInputs(p, cand)
 	var out []GateResult
 	for _, lv := range levels {
+		if lv.budgets == [3]Duration{} {
+			continue // only the batch budget is set
+		}
 		err := inputErr
 		var timings []time.Duration
 		if err == nil {
