@@ -61,8 +61,11 @@ type node struct {
 }
 
 func startNode(name, path string, batching bool) (*node, error) {
-	enabled := batching
-	cfg := &serve.Config{Defaults: serve.ModelConfig{Batching: serve.BatchingConfig{Enabled: &enabled}}}
+	return startNodeWith(name, path, serve.ModelConfig{Batching: serve.BatchingConfig{Enabled: &batching}})
+}
+
+func startNodeWith(name, path string, settings serve.ModelConfig) (*node, error) {
+	cfg := &serve.Config{Defaults: settings}
 	models := serve.NewManager(serve.ManagerOptions{Config: cfg})
 	if err := models.Load(serve.Source{Name: name, Version: 1, Path: path}); err != nil {
 		models.Close()
@@ -179,6 +182,28 @@ func ratios() error {
 	}, loadgen.Options{Concurrency: 1, Duration: levelDuration})
 	fmt.Printf("| 4. iris, one client: kiln-serve p99 − in-process Run p99 (µs) | %.0f | %.0f | %.0f µs | ≤ 300 µs |\n",
 		us(one.P99), us(alone.P99), us(one.P99-alone.P99))
+
+	// 5: drift monitoring on against off.
+	profile, err := writeIrisProfile(m)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(filepath.Dir(profile))
+	monitored, err := startNodeWith("iris", irisPath, serve.ModelConfig{Drift: serve.DriftConfig{Profile: profile}})
+	if err != nil {
+		return err
+	}
+	withDrift, err := load(monitored.http.URL, "iris", irisRequest, 64, false)
+	monitored.close()
+	if err != nil {
+		return err
+	}
+	withoutDrift, err := loadServer("iris", irisPath, true, irisRequest, 64, false)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("| 5. iris, 64 clients: drift monitoring on ÷ off (req/s) | %.0f | %.0f | %.2f | ≥ 0.95 |\n",
+		withDrift.Throughput, withoutDrift.Throughput, withDrift.Throughput/withoutDrift.Throughput)
 	return nil
 }
 

@@ -115,28 +115,11 @@ func (d *driftRecorder) run() {
 	}
 }
 
-// add turns a request's tensors into feature and output columns for the
-// monitor. A single input whose rows match the profile's features takes
-// their names; other inputs are named after their tensors.
+// add puts a request's rows into the monitor's window.
 func (d *driftRecorder) add(o observation) {
-	var inputs, outputs []drift.Column
-	for _, t := range o.inputs {
-		var names []string
-		if len(o.inputs) == 1 && len(t.Shape) == 2 && int(t.Shape[1]) == len(d.features) {
-			names = d.features
-		}
-		cols, err := drift.TensorColumns(t, names)
-		if err != nil {
-			return
-		}
-		inputs = append(inputs, cols...)
+	if inputs, outputs, err := drift.BatchColumns(o.inputs, o.outputs, d.features); err == nil {
+		d.monitor.Observe(o.at, inputs, outputs)
 	}
-	for _, t := range o.outputs {
-		if cols, err := drift.TensorColumns(t, nil); err == nil {
-			outputs = append(outputs, cols...)
-		}
-	}
-	d.monitor.Observe(o.at, inputs, outputs)
 }
 
 func (d *driftRecorder) flush(now time.Time) {

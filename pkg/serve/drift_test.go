@@ -47,17 +47,9 @@ func irisProfile(t *testing.T, model string, rows [][]float64) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inputs, err := drift.TensorColumns(in, irisdata.FeatureNames)
+	inputs, outputs, err := drift.BatchColumns([]*oip.Tensor{in}, outs, irisdata.FeatureNames)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var outputs []drift.Column
-	for _, o := range outs {
-		cols, err := drift.TensorColumns(o, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		outputs = append(outputs, cols...)
 	}
 	b := drift.NewProfileBuilder(drift.ProfileOptions{})
 	if err := b.Add(inputs, outputs); err != nil {
