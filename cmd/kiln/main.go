@@ -70,7 +70,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON instead of a table")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{c.CommandPath(), err} })
 	root.AddCommand(pushCommand(g), modelsCommand(g), versionsCommand(g), showCommand(g), aliasCommand(g), pullCommand(g), eventsCommand(g))
-	root.AddCommand(batchCommand(g), evaluateCommand(g))
+	root.AddCommand(batchCommand(g), evaluateCommand(g), profileCommand(g))
 	root.AddCommand(benchCommand(g))
 	root.AddCommand(policyCommand(g), validateCommand(g))
 	return root

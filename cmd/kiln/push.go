@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -23,6 +27,7 @@ func pushCommand(g *globals) *cobra.Command {
 	var (
 		metrics, params, tags                     []string
 		metricsFile, inputExample, profile, alias string
+		reference                                 string
 		req                                       registry.PushRequest
 	)
 	c := &cobra.Command{
@@ -54,7 +59,20 @@ func pushCommand(g *globals) *cobra.Command {
 					return err
 				}
 			}
-			v, err := pushFiles(c, g.client(), name, path, profile, req)
+			if reference != "" && profile != "" {
+				return usage(c, errors.New("--reference computes the profile that --reference-profile names: pass one of them"))
+			}
+			var profileJSON []byte
+			switch {
+			case reference != "":
+				profileJSON, err = referenceProfile(c, g, path, reference)
+			case profile != "":
+				profileJSON, err = readProfileFile(profile)
+			}
+			if err != nil {
+				return err
+			}
+			v, err := pushFiles(c, g.client(), name, path, profileJSON, req)
 			if err != nil {
 				return err
 			}
@@ -81,7 +99,8 @@ func pushCommand(g *globals) *cobra.Command {
 	f.StringArrayVar(&tags, "tag", nil, "tag KEY=VALUE (repeatable)")
 	f.StringVar(&req.Description, "description", "", "what this version is")
 	f.StringVar(&inputExample, "input-example", "", "JSON file with an example OIP inference request")
-	f.StringVar(&profile, "reference-profile", "", "reference-data profile file (for drift detection)")
+	f.StringVar(&profile, "reference-profile", "", "reference-data profile file (kiln profile), for drift detection")
+	f.StringVar(&reference, "reference", "", "reference data (CSV, JSONL, Parquet; local or s3://) to profile with the model and push as its reference profile")
 	f.StringVar(&alias, "alias", "", "point this alias at the new version")
 	f.StringVar(&req.Lineage.SourceRun, "source-run", "", "training run id or URL")
 	f.StringVar(&req.Lineage.DatasetDigest, "dataset-digest", "", "digest of the training data")
@@ -89,29 +108,23 @@ func pushCommand(g *globals) *cobra.Command {
 	return c
 }
 
-// pushFiles hashes the model (and profile) files, then streams them up.
-func pushFiles(c *cobra.Command, client *registry.Client, name, path, profilePath string, req registry.PushRequest) (*registry.Version, error) {
-	if profilePath == "" {
+// pushFiles hashes the model file (and the profile), then streams them up.
+func pushFiles(c *cobra.Command, client *registry.Client, name, path string, profile []byte, req registry.PushRequest) (*registry.Version, error) {
+	if profile == nil {
 		return client.PushFile(c.Context(), name, path, req)
 	}
 	var err error
 	if req.Digest, err = registry.FileDigest(path); err != nil {
 		return nil, err
 	}
-	if req.ReferenceProfileDigest, err = registry.FileDigest(profilePath); err != nil {
-		return nil, err
-	}
+	sum := sha256.Sum256(profile)
+	req.ReferenceProfileDigest = "sha256:" + hex.EncodeToString(sum[:])
 	model, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer model.Close()
-	profile, err := os.Open(profilePath)
-	if err != nil {
-		return nil, err
-	}
-	defer profile.Close()
-	return client.Push(c.Context(), name, req, model, profile)
+	return client.Push(c.Context(), name, req, model, bytes.NewReader(profile))
 }
 
 // parseMetrics merges a metrics JSON file with KEY=NUMBER flags (flags win).

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kilnml/kiln/pkg/batch"
+	"github.com/kilnml/kiln/pkg/drift"
+	"github.com/kilnml/kiln/pkg/oip"
+)
+
+// profileFlags are the options of a reference profile.
+type profileFlags struct {
+	bins, sample int
+	categorical  string
+}
+
+func (p *profileFlags) register(c *cobra.Command) {
+	c.Flags().IntVar(&p.bins, "bins", drift.DefaultBins, "histogram bins per numeric feature")
+	c.Flags().IntVar(&p.sample, "sample", drift.DefaultSampleSize, "reference values kept per numeric feature for the KS and Wasserstein tests")
+	c.Flags().StringVar(&p.categorical, "categorical", "", "numeric features to treat as categories, comma separated")
+}
+
+func (p *profileFlags) options() (drift.ProfileOptions, error) {
+	if p.bins < 1 || p.sample < 1 {
+		return drift.ProfileOptions{}, fmt.Errorf("--bins %d and --sample %d must be positive", p.bins, p.sample)
+	}
+	opts := drift.ProfileOptions{Bins: p.bins, SampleSize: p.sample}
+	if p.categorical != "" {
+		opts.Categorical = strings.Split(p.categorical, ",")
+	}
+	return opts, nil
+}
+
+func profileCommand(g *globals) *cobra.Command {
+	var (
+		m          modelFlags
+		pf         profileFlags
+		data, out  string
+		dataFormat string
+	)
+	c := &cobra.Command{
+		Use:   "profile --model NAME@REF|FILE.onnx --data PATH [-o profile.json]",
+		Short: "Profile reference data and the model's outputs on it, for drift detection",
+		Long: `Read reference data (CSV, JSONL or Parquet; a file, a folder, or s3://),
+run the model over it, and write a reference profile: per input feature a
+histogram, moments and a sample (numbers) or frequencies (categories), and the
+same for each model output (class frequencies of labels, histograms of
+scores). A serving node compares live traffic with it (docs/drift.md). Push
+it with a version: kiln push NAME FILE.onnx --reference-profile profile.json,
+or let kiln push --reference DATA compute it.
+
+Feature names come from --features, a --mapping file, or the model's
+feature_names metadata.`,
+		Args: exactArgs(),
+		RunE: func(c *cobra.Command, _ []string) error {
+			if m.model == "" || data == "" {
+				return usage(c, errors.New("--model and --data are required"))
+			}
+			opts, err := pf.options()
+			if err != nil {
+				return usage(c, err)
+			}
+			format, err := batch.ParseFormat(dataFormat)
+			if err != nil {
+				return usage(c, err)
+			}
+			score, err := m.scoreOptions()
+			if err != nil {
+				return usage(c, err)
+			}
+			lm, err := g.loadModel(c.Context(), &m, m.model)
+			if err != nil {
+				return err
+			}
+			defer lm.close()
+			res, err := profileData(c.Context(), lm.pred, batch.ScanOptions{
+				Input: data, InputFormat: format, Score: score,
+				BatchSize: m.batchSize, Workers: m.workers, Storage: m.storage(),
+			}, opts)
+			if err != nil {
+				return err
+			}
+			warnSkipped(c.ErrOrStderr(), res)
+			if out == "" {
+				return printJSON(c.OutOrStdout(), res.Profile)
+			}
+			if err := writeProfile(out, res.Profile); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(c.OutOrStdout(), map[string]any{"file": out, "rows": res.Profile.Rows, "skipped": res.Skipped})
+			}
+			fmt.Fprintf(c.OutOrStdout(), "profiled %d rows to %s\n", res.Profile.Rows, out)
+			return table(c.OutOrStdout(), profileRows(res.Profile))
+		},
+	}
+	m.register(c)
+	pf.register(c)
+	c.Flags().StringVar(&data, "data", "", "reference data: file, folder, or s3://bucket/key or prefix (CSV, JSONL, Parquet)")
+	c.Flags().StringVar(&dataFormat, "data-format", "", "csv, jsonl or parquet (default: from the file name)")
+	c.Flags().StringVarP(&out, "output", "o", "", "profile file to write (default: print the JSON)")
+	return c
+}
+
+// profileResult is a profile and the rows that could not be scored.
+type profileResult struct {
+	Profile *drift.Profile
+	// Skipped counts bad rows; FirstError says why the first one failed.
+	Skipped    int64
+	FirstError error
+}
+
+// profileData runs the model over the reference data and profiles the
+// tensors it sees, input and output, named as a serving node names them
+// (drift.TensorColumns): kiln profile and kiln push --reference share it.
+func profileData(ctx context.Context, pred batch.Predictor, scan batch.ScanOptions, opts drift.ProfileOptions) (*profileResult, error) {
+	pp := &profilingPredictor{Predictor: pred, builder: drift.NewProfileBuilder(opts), names: featureNames(pred, scan.Score)}
+	scan.Predictor = pp
+	res := &profileResult{}
+	err := batch.Scan(ctx, scan, func(s *batch.Scored) error {
+		for i, e := range s.Errs {
+			if e == nil {
+				continue
+			}
+			if res.Skipped == 0 {
+				res.FirstError = fmt.Errorf("row %d: %w", s.Index[i], e)
+			}
+			res.Skipped++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if pp.builder.Rows() == 0 {
+		if res.FirstError != nil {
+			return nil, fmt.Errorf("no row of %s could be scored: %w", scan.Input, res.FirstError)
+		}
+		return nil, fmt.Errorf("%s has no rows", scan.Input)
+	}
+	if res.Profile, err = pp.builder.Build(); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// featureNames names the columns of a single-input model: --features, the
+// mapping of its input, or its feature_names metadata; nil otherwise (the
+// columns are then named after the tensor).
+func featureNames(pred batch.Predictor, score batch.ScoreOptions) []string {
+	inputs, _ := pred.Signature()
+	if len(inputs) != 1 {
+		return nil
+	}
+	switch {
+	case len(score.Features) > 0:
+		return score.Features
+	case len(score.Mapping[inputs[0].Name]) > 0:
+		return score.Mapping[inputs[0].Name]
+	case pred.Metadata()[batch.MetadataFeatureNames] != "":
+		return strings.Split(pred.Metadata()[batch.MetadataFeatureNames], ",")
+	}
+	return nil
+}
+
+// profilingPredictor adds every batch the model scores, inputs and
+// outputs, to a profile builder.
+type profilingPredictor struct {
+	batch.Predictor
+	names   []string
+	mu      sync.Mutex
+	builder *drift.ProfileBuilder
+}
+
+// Predict runs the model and profiles the batch once it succeeded.
+func (p *profilingPredictor) Predict(ctx context.Context, inputs []*oip.Tensor) ([]*oip.Tensor, error) {
+	outputs, err := p.Predictor.Predict(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
+	var in, out []drift.Column
+	for _, t := range inputs {
+		names := p.names
+		if len(inputs) != 1 {
+			names = nil
+		}
+		cols, err := drift.TensorColumns(t, names)
+		if err != nil {
+			return nil, fmt.Errorf("profile input: %w", err)
+		}
+		in = append(in, cols...)
+	}
+	for _, t := range outputs {
+		cols, err := drift.TensorColumns(t, nil)
+		if err != nil {
+			return nil, fmt.Errorf("profile output: %w", err)
+		}
+		out = append(out, cols...)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.builder.Add(in, out); err != nil {
+		return nil, err
+	}
+	return outputs, nil
+}
+
+func warnSkipped(w io.Writer, res *profileResult) {
+	if res.Skipped > 0 {
+		fmt.Fprintf(w, "kiln: warning: skipped %d rows that could not be scored; the first: %v\n", res.Skipped, res.FirstError)
+	}
+}
+
+// writeProfile writes the profile as JSON to path.
+func writeProfile(path string, p *drift.Profile) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// profileRows is the summary table of a profile: one row per column.
+func profileRows(p *drift.Profile) [][]string {
+	rows := [][]string{{"COLUMN", "ROLE", "KIND", "COUNT", "MISSING", "SUMMARY"}}
+	for _, group := range []struct {
+		role string
+		fs   []drift.FeatureProfile
+	}{{"feature", p.Features}, {"output", p.Outputs}} {
+		for _, f := range group.fs {
+			summary := fmt.Sprintf("mean %.4g, std %.4g, min %.4g, max %.4g", f.Mean, f.Std, f.Min, f.Max)
+			if f.Kind == drift.Categorical {
+				summary = strconv.Itoa(len(f.Frequencies)) + " categories: " + joinMap(f.Frequencies)
+				if len(summary) > 80 {
+					summary = summary[:77] + "..."
+				}
+			}
+			rows = append(rows, []string{f.Name, group.role, f.Kind, strconv.FormatInt(f.Count, 10), strconv.FormatInt(f.Missing, 10), summary})
+		}
+	}
+	return rows
+}
+
+// referenceProfile profiles reference data with the model file at
+// modelPath, with the default options, for kiln push --reference.
+func referenceProfile(c *cobra.Command, g *globals, modelPath, data string) ([]byte, error) {
+	// push has no model flags: the ONNX Runtime library, the S3 endpoint,
+	// the batch size and the workers take their defaults.
+	m := modelFlags{s3Endpoint: os.Getenv("KILN_S3_ENDPOINT")}
+	lm, err := g.loadModel(c.Context(), &m, modelPath)
+	if err != nil {
+		return nil, err
+	}
+	defer lm.close()
+	res, err := profileData(c.Context(), lm.pred, batch.ScanOptions{Input: data, Storage: m.storage()}, drift.ProfileOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("--reference %s: %w", data, err)
+	}
+	warnSkipped(c.ErrOrStderr(), res)
+	return json.Marshal(res.Profile)
+}
+
+// readProfileFile reads a profile file and checks it is one.
+func readProfileFile(path string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := drift.ParseProfile(data); err != nil {
+		return nil, fmt.Errorf("--reference-profile %s: %w (write one with kiln profile)", path, err)
+	}
+	return data, nil
+}
