@@ -116,10 +116,12 @@ func csvHeader(fields []Field) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-func (c *csvWriter) Write(rows []Row) error {
-	for _, r := range rows {
-		for i, v := range r {
-			c.record[i] = v.Text()
+func (c *csvWriter) Write(rows []Row) error { return c.writeCells(len(rows), rowCells(rows)) }
+
+func (c *csvWriter) writeCells(n int, cell func(r, c int) Value) error {
+	for r := range n {
+		for i := range c.record {
+			c.record[i] = cell(r, i).Text()
 		}
 		if err := c.w.Write(c.record); err != nil {
 			return err

@@ -3,6 +3,7 @@ package batch
 import (
 	"bytes"
 	"fmt"
+	"sync"
 )
 
 // chunkEncoder turns each scored chunk into a piece of an output part (see
@@ -15,6 +16,7 @@ type chunkEncoder struct {
 	fields  []Field
 	keep    []int
 	settled bool
+	pool    sync.Pool // of *pieceEncoder
 }
 
 // settle fixes, on the first chunk, the kinds of kept columns that the
@@ -41,24 +43,30 @@ func (e *chunkEncoder) settle(c *chunk) {
 // encode writes the chunk's good rows, kept input columns then outputs,
 // into c.piece.
 func (e *chunkEncoder) encode(c *chunk) error {
-	out := make([]Row, 0, len(c.rows))
-	cells := make([]Value, 0, len(c.rows)*len(e.fields))
-	for i, r := range c.rows {
-		if c.errs[i] != nil {
-			continue
+	good := make([]int, 0, len(c.rows))
+	for i, err := range c.errs {
+		if err == nil {
+			good = append(good, i)
 		}
-		start := len(cells)
-		for _, k := range e.keep {
-			cells = append(cells, r[k])
-		}
-		cells = append(cells, c.out[i]...)
-		out = append(out, cells[start:len(cells):len(cells)])
 	}
-	if len(out) == 0 {
+	if len(good) == 0 {
 		c.piece = nil
 		return nil
 	}
-	piece, err := encodeRows(e.format, e.fields, out)
+	nkeep := len(e.keep)
+	cell := func(r, col int) Value {
+		i := good[r]
+		if col < nkeep {
+			return c.rows[i][e.keep[col]]
+		}
+		return c.out[i][col-nkeep]
+	}
+	pe, _ := e.pool.Get().(*pieceEncoder)
+	if pe == nil {
+		pe = newPieceEncoder(e.format, e.fields)
+	}
+	defer e.pool.Put(pe)
+	piece, err := pe.encode(len(good), cell)
 	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.first, c.end-1, err)
 	}
@@ -66,27 +74,38 @@ func (e *chunkEncoder) encode(c *chunk) error {
 	return nil
 }
 
-// encodeRows encodes rows as a piece that a part file of format f appends:
-// CSV lines without the header, JSONL lines, or a whole Parquet file whose
-// row groups the part splices in.
-func encodeRows(f Format, fields []Field, rows []Row) ([]byte, error) {
-	var buf bytes.Buffer
-	var w RowWriter
+// pieceEncoder encodes rows into a buffer it reuses.
+type pieceEncoder struct {
+	buf bytes.Buffer
+	w   cellWriter
+}
+
+func newPieceEncoder(f Format, fields []Field) *pieceEncoder {
+	pe := &pieceEncoder{}
 	switch f {
 	case CSV:
-		w = newCSVRecords(&buf, fields)
+		pe.w = newCSVRecords(&pe.buf, fields)
 	case JSONL:
-		w = newJSONLWriter(&buf, fields)
-	case Parquet:
-		w = newParquetWriter(&buf, fields)
+		pe.w = newJSONLWriter(&pe.buf, fields)
 	default:
-		return nil, fmt.Errorf("unknown format %q", f)
+		pe.w = newParquetWriter(&pe.buf, fields)
 	}
-	if err := w.Write(rows); err != nil {
+	return pe
+}
+
+// encode returns n rows encoded as a piece that a part file of the
+// encoder's format appends: CSV lines without the header, JSONL lines, or a
+// whole Parquet file whose row groups the part splices in.
+func (pe *pieceEncoder) encode(n int, cell func(r, c int) Value) ([]byte, error) {
+	pe.buf.Reset()
+	if pq, ok := pe.w.(*parquetWriter); ok {
+		defer pq.reset()
+	}
+	if err := pe.w.writeCells(n, cell); err != nil {
 		return nil, err
 	}
-	if err := w.Close(); err != nil {
+	if err := pe.w.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(pe.buf.Bytes()), nil
 }

@@ -71,6 +71,18 @@ type RowWriter interface {
 	Close() error
 }
 
+// cellWriter is a RowWriter that can also take n rows through a function
+// returning the cell at row r, column c, so that no Row is built.
+type cellWriter interface {
+	RowWriter
+	writeCells(n int, cell func(r, c int) Value) error
+}
+
+// rowCells reads the cells of rows.
+func rowCells(rows []Row) func(r, c int) Value {
+	return func(r, c int) Value { return rows[r][c] }
+}
+
 // NewRowReader reads a file of format f from r (size bytes; parquet needs
 // the io.ReaderAt).
 func NewRowReader(f Format, r ReadAtCloser, size int64) (RowReader, error) {

@@ -224,15 +224,17 @@ func newJSONLWriter(w io.Writer, fields []Field) *jsonlWriter {
 	return &jsonlWriter{w: bufio.NewWriterSize(w, 256<<10), keys: keys}
 }
 
-func (j *jsonlWriter) Write(rows []Row) error {
-	for _, r := range rows {
+func (j *jsonlWriter) Write(rows []Row) error { return j.writeCells(len(rows), rowCells(rows)) }
+
+func (j *jsonlWriter) writeCells(n int, cell func(r, c int) Value) error {
+	for r := range n {
 		b := append(j.buf[:0], '{')
-		for i, v := range r {
+		for i, k := range j.keys {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, j.keys[i]...)
-			b = v.AppendJSON(b)
+			b = append(b, k...)
+			b = cell(r, i).AppendJSON(b)
 		}
 		b = append(b, '}', '\n')
 		j.buf = b

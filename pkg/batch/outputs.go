@@ -129,6 +129,7 @@ func fillOutputs(cols []outputColumn, tensors []*oip.Tensor, n int, out []Row) e
 			return err
 		}
 	}
+	var lists []Value // the elements of every list cell, allocated at once
 	for r := range n {
 		for c, col := range cols {
 			read, w := readers[col.output], per[col.output]
@@ -139,7 +140,11 @@ func fillOutputs(cols []outputColumn, tensors []*oip.Tensor, n int, out []Row) e
 				}
 				out[r][c] = read(r*w + col.elem)
 			case col.field.Kind == KindList:
-				list := make([]Value, w)
+				if len(lists) < w {
+					lists = make([]Value, w*(n-r)*len(cols))
+				}
+				list := lists[:w:w]
+				lists = lists[w:]
 				for e := range list {
 					list[e] = read(r*w + e)
 				}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -130,8 +131,9 @@ func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, er
 	buf := p.buf[:n]
 	got, err := p.r.ReadRows(buf)
 	p.done += int64(got)
-	for _, pr := range buf[:got] {
-		dst = append(dst, p.convert(pr))
+	cells := make([]Value, got*len(p.fields))
+	for i, pr := range buf[:got] {
+		dst = append(dst, p.convert(cells[i*len(p.fields):(i+1)*len(p.fields):(i+1)*len(p.fields)], pr))
 		errs = append(errs, nil)
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -143,9 +145,8 @@ func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, er
 	return dst, errs, nil
 }
 
-// convert turns one Parquet row into a Row.
-func (p *parquetReader) convert(pr parquet.Row) Row {
-	row := make(Row, len(p.fields))
+// convert turns one Parquet row into row, which has a cell per field.
+func (p *parquetReader) convert(row Row, pr parquet.Row) Row {
 	for _, v := range pr {
 		fi := p.byLeaf[v.Column()]
 		if fi < 0 {
@@ -221,7 +222,7 @@ type parquetWriter struct {
 	out    io.Writer
 	fields []Field
 	w      *parquet.Writer
-	rows   []parquet.Row
+	vals   []parquet.Value // one column's values, reused
 	// buffered counts the values written since the last row group ended.
 	buffered int
 }
@@ -277,20 +278,31 @@ func (p *parquetWriter) Write(rows []Row) error {
 			return err
 		}
 	}
-	if cap(p.rows) < len(rows) {
-		p.rows = make([]parquet.Row, len(rows))
-	}
-	out := p.rows[:len(rows)]
-	for i, r := range rows {
-		pr, err := p.encode(out[i][:0], r)
-		if err != nil {
+	return p.writeCells(len(rows), rowCells(rows))
+}
+
+// writeCells adds n rows column by column, straight into the column
+// writers; the fields' kinds must be settled.
+func (p *parquetWriter) writeCells(n int, cell func(r, c int) Value) error {
+	if p.w == nil {
+		if err := p.start(nil); err != nil {
 			return err
 		}
-		out[i] = pr
-		p.buffered += len(pr)
 	}
-	if _, err := p.w.WriteRows(out); err != nil {
-		return err
+	cols := p.w.ColumnWriters()
+	for c, f := range p.fields {
+		vals := p.vals[:0]
+		for r := range n {
+			var err error
+			if vals, err = appendParquetCell(vals, cell(r, c), f, c); err != nil {
+				return err
+			}
+		}
+		p.vals = vals
+		if _, err := cols[c].WriteRowValues(vals); err != nil {
+			return err
+		}
+		p.buffered += len(vals)
 	}
 	if p.buffered >= rowGroupValues {
 		p.buffered = 0
@@ -299,36 +311,33 @@ func (p *parquetWriter) Write(rows []Row) error {
 	return nil
 }
 
-// encode appends the Parquet values of one row to pr.
-func (p *parquetWriter) encode(pr parquet.Row, r Row) (parquet.Row, error) {
-	for c, f := range p.fields {
-		v := r[c]
-		switch {
-		case v.IsNull():
-			pr = append(pr, parquet.NullValue().Level(0, 0, c))
-		case f.Kind == KindList:
-			if v.Kind != KindList {
-				return nil, fmt.Errorf("column %q holds a list, but this row has a %s", f.Name, v.Kind)
-			}
-			if len(v.List) == 0 {
-				pr = append(pr, parquet.NullValue().Level(0, 1, c))
-			}
-			for i, e := range v.List {
-				pv, err := parquetScalar(e, f.Elem)
-				if err != nil {
-					return nil, fmt.Errorf("column %q element %d: %w", f.Name, i, err)
-				}
-				pr = append(pr, pv.Level(min(i, 1), 2, c))
-			}
-		default:
-			pv, err := parquetScalar(v, f.Kind)
-			if err != nil {
-				return nil, fmt.Errorf("column %q: %w", f.Name, err)
-			}
-			pr = append(pr, pv.Level(0, 1, c))
+// appendParquetCell appends the Parquet values of cell v of column c (one,
+// or one per list element) to vals.
+func appendParquetCell(vals []parquet.Value, v Value, f Field, c int) ([]parquet.Value, error) {
+	switch {
+	case v.IsNull():
+		return append(vals, parquet.NullValue().Level(0, 0, c)), nil
+	case f.Kind == KindList:
+		if v.Kind != KindList {
+			return nil, fmt.Errorf("column %q holds a list, but this row has a %s", f.Name, v.Kind)
 		}
+		if len(v.List) == 0 {
+			return append(vals, parquet.NullValue().Level(0, 1, c)), nil
+		}
+		for i, e := range v.List {
+			pv, err := parquetScalar(e, f.Elem)
+			if err != nil {
+				return nil, fmt.Errorf("column %q element %d: %w", f.Name, i, err)
+			}
+			vals = append(vals, pv.Level(min(i, 1), 2, c))
+		}
+		return vals, nil
 	}
-	return pr, nil
+	pv, err := parquetScalar(v, f.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("column %q: %w", f.Name, err)
+	}
+	return append(vals, pv.Level(0, 1, c)), nil
 }
 
 // parquetScalar converts a cell to the Parquet type of kind, refusing
@@ -346,7 +355,8 @@ func parquetScalar(v Value, kind Kind) (parquet.Value, error) {
 		case KindFloat64:
 			return parquet.DoubleValue(v.Float), nil
 		case KindString:
-			return parquet.ByteArrayValue([]byte(v.Str)), nil
+			// The writer copies the bytes, which therefore may alias the string.
+			return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(v.Str), len(v.Str))), nil
 		}
 	case v.Kind == KindInt && kind == KindFloat64 && v.Int == int64(float64(v.Int)):
 		return parquet.DoubleValue(float64(v.Int)), nil
@@ -363,4 +373,12 @@ func (p *parquetWriter) Close() error {
 		}
 	}
 	return p.w.Close()
+}
+
+// reset makes a closed writer write a new file with the same fields.
+func (p *parquetWriter) reset() {
+	p.buffered = 0
+	if p.w != nil {
+		p.w.Reset(p.out)
+	}
 }

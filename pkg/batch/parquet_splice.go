@@ -91,8 +91,8 @@ func (s *parquetSplicer) appendRowGroup(f *parquet.File, rg format.RowGroup) (in
 	}
 	delta := s.off - max(start, 0)
 	if start >= 0 {
-		if s.copyBuf == nil {
-			s.copyBuf = make([]byte, spliceCopyBuffer)
+		if n := min(end-start, spliceCopyBuffer); int64(len(s.copyBuf)) < n {
+			s.copyBuf = make([]byte, n)
 		}
 		n, err := io.CopyBuffer(struct{ io.Writer }{s.w}, io.NewSectionReader(f, start, end-start), s.copyBuf)
 		s.off += n

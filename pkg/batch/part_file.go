@@ -8,7 +8,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// partFile writes one part of the output from pieces made by encodeRows,
+// partFile writes one part of the output from pieces made by pieceEncoder,
 // appended in input order.
 type partFile interface {
 	append(piece []byte) error
@@ -52,7 +52,7 @@ type parquetPart struct{ s *parquetSplicer }
 // newParquetPart takes the file's schema and metadata from an empty file
 // encoded with fields, so that a part without rows is a valid file too.
 func newParquetPart(w io.Writer, fields []Field) (*parquetPart, error) {
-	empty, err := encodeRows(Parquet, fields, nil)
+	empty, err := newPieceEncoder(Parquet, fields).encode(0, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -148,10 +148,10 @@ func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 	for i, b := range s.inputs {
 		builders[i], _ = newTensorBuilder(b.meta.Datatype)
 	}
-	var buf []Value
+	var scratch rowScratch
 	kept := idx[:0:0]
 	for _, r := range idx {
-		err := s.addRow(c.rows[r], builders, buf)
+		err := s.addRow(c.rows[r], builders, &scratch)
 		if err != nil {
 			c.errs[r] = err
 			continue
@@ -166,14 +166,21 @@ func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 	return tensors, kept
 }
 
+// rowScratch is the memory addRow reuses from row to row.
+type rowScratch struct {
+	cells []Value
+	marks []int
+}
+
 // addRow adds one row's elements to every builder, or none of them.
-func (s *scorer) addRow(row Row, builders []tensorBuilder, buf []Value) error {
-	marks := make([]int, len(builders))
+func (s *scorer) addRow(row Row, builders []tensorBuilder, scratch *rowScratch) error {
+	marks := append(scratch.marks[:0], make([]int, len(builders))...)
+	scratch.marks = marks
 	for i, b := range s.inputs {
 		marks[i] = builders[i].len()
 		var err error
-		if buf, err = b.cells(row, buf); err == nil {
-			for k, v := range buf {
+		if scratch.cells, err = b.cells(row, scratch.cells); err == nil {
+			for k, v := range scratch.cells {
 				if err = builders[i].add(v); err != nil {
 					err = fmt.Errorf("column %q: %w", b.columns[min(k, len(b.columns)-1)], err)
 					break
