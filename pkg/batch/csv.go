@@ -118,7 +118,7 @@ func csvHeader(fields []Field) ([]byte, error) {
 
 func (c *csvWriter) Write(rows []Row) error { return c.writeCells(len(rows), rowCells(rows)) }
 
-func (c *csvWriter) writeCells(n int, cell func(r, c int) Value) error {
+func (c *csvWriter) writeCells(n int, cell func(r, c int) *Value) error {
 	for r := range n {
 		for i := range c.record {
 			c.record[i] = cell(r, i).Text()

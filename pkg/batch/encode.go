@@ -54,12 +54,12 @@ func (e *chunkEncoder) encode(c *chunk) error {
 		return nil
 	}
 	nkeep := len(e.keep)
-	cell := func(r, col int) Value {
+	cell := func(r, col int) *Value {
 		i := good[r]
 		if col < nkeep {
-			return c.rows[i][e.keep[col]]
+			return &c.rows[i][e.keep[col]]
 		}
-		return c.out[i][col-nkeep]
+		return &c.out[i][col-nkeep]
 	}
 	pe, _ := e.pool.Get().(*pieceEncoder)
 	if pe == nil {
@@ -96,7 +96,7 @@ func newPieceEncoder(f Format, fields []Field) *pieceEncoder {
 // encode returns n rows encoded as a piece that a part file of the
 // encoder's format appends: CSV lines without the header, JSONL lines, or a
 // whole Parquet file whose row groups the part splices in.
-func (pe *pieceEncoder) encode(n int, cell func(r, c int) Value) ([]byte, error) {
+func (pe *pieceEncoder) encode(n int, cell func(r, c int) *Value) ([]byte, error) {
 	pe.buf.Reset()
 	if pq, ok := pe.w.(*parquetWriter); ok {
 		defer pq.reset()

@@ -75,12 +75,12 @@ type RowWriter interface {
 // returning the cell at row r, column c, so that no Row is built.
 type cellWriter interface {
 	RowWriter
-	writeCells(n int, cell func(r, c int) Value) error
+	writeCells(n int, cell func(r, c int) *Value) error
 }
 
 // rowCells reads the cells of rows.
-func rowCells(rows []Row) func(r, c int) Value {
-	return func(r, c int) Value { return rows[r][c] }
+func rowCells(rows []Row) func(r, c int) *Value {
+	return func(r, c int) *Value { return &rows[r][c] }
 }
 
 // NewRowReader reads a file of format f from r (size bytes; parquet needs

@@ -226,7 +226,7 @@ func newJSONLWriter(w io.Writer, fields []Field) *jsonlWriter {
 
 func (j *jsonlWriter) Write(rows []Row) error { return j.writeCells(len(rows), rowCells(rows)) }
 
-func (j *jsonlWriter) writeCells(n int, cell func(r, c int) Value) error {
+func (j *jsonlWriter) writeCells(n int, cell func(r, c int) *Value) error {
 	for r := range n {
 		b := append(j.buf[:0], '{')
 		for i, k := range j.keys {

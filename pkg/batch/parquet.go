@@ -283,7 +283,7 @@ func (p *parquetWriter) Write(rows []Row) error {
 
 // writeCells adds n rows column by column, straight into the column
 // writers; the fields' kinds must be settled.
-func (p *parquetWriter) writeCells(n int, cell func(r, c int) Value) error {
+func (p *parquetWriter) writeCells(n int, cell func(r, c int) *Value) error {
 	if p.w == nil {
 		if err := p.start(nil); err != nil {
 			return err
@@ -313,7 +313,7 @@ func (p *parquetWriter) writeCells(n int, cell func(r, c int) Value) error {
 
 // appendParquetCell appends the Parquet values of cell v of column c (one,
 // or one per list element) to vals.
-func appendParquetCell(vals []parquet.Value, v Value, f Field, c int) ([]parquet.Value, error) {
+func appendParquetCell(vals []parquet.Value, v *Value, f Field, c int) ([]parquet.Value, error) {
 	switch {
 	case v.IsNull():
 		return append(vals, parquet.NullValue().Level(0, 0, c)), nil
@@ -324,8 +324,8 @@ func appendParquetCell(vals []parquet.Value, v Value, f Field, c int) ([]parquet
 		if len(v.List) == 0 {
 			return append(vals, parquet.NullValue().Level(0, 1, c)), nil
 		}
-		for i, e := range v.List {
-			pv, err := parquetScalar(e, f.Elem)
+		for i := range v.List {
+			pv, err := parquetScalar(&v.List[i], f.Elem)
 			if err != nil {
 				return nil, fmt.Errorf("column %q element %d: %w", f.Name, i, err)
 			}
@@ -342,7 +342,7 @@ func appendParquetCell(vals []parquet.Value, v Value, f Field, c int) ([]parquet
 
 // parquetScalar converts a cell to the Parquet type of kind, refusing
 // conversions that would change the value.
-func parquetScalar(v Value, kind Kind) (parquet.Value, error) {
+func parquetScalar(v *Value, kind Kind) (parquet.Value, error) {
 	switch {
 	case v.Kind == kind || (kind == KindFloat64 && v.Kind == KindFloat32):
 		switch kind {

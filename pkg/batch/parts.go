@@ -23,13 +23,13 @@ func (e *RowError) Unwrap() error { return e.Err }
 // partWriter writes encoded chunks into part files and commits each part
 // with the checkpoint.
 type partWriter struct {
-	ctx    context.Context
-	st     *Storage
-	dir    Location
-	format Format
-	in     []Field       // input columns, for the errors file
-	enc    *chunkEncoder // its fields are the output columns
-	skip   bool          // skip bad rows instead of failing
+	ctx      context.Context
+	st       *Storage
+	dir      Location
+	format   Format
+	in       []Field       // input columns, for the errors file
+	enc      *chunkEncoder // its fields are the output columns
+	skip     bool          // skip bad rows instead of failing
 	partRows int64
 	cp       *checkpoint
 	cur      *openPart
