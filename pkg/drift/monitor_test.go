@@ -266,3 +266,36 @@ func TestMonitorConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestMonitorConcurrentUse: Observe, Rows and Flush from several goroutines
+// lose no row (run with -race to check the locking).
+func TestMonitorConcurrentUse(t *testing.T) {
+	p := profileOf(t, synth(1, 300, 0, baseProbs))
+	m, err := NewMonitor(p, Config{WindowRows: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := synth(2, 400, 0, baseProbs)
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := g * 100; i < (g+1)*100; i += 10 {
+				in, out := d.columns(i, i+10)
+				if err := m.Observe(t0, in, out); err != nil {
+					t.Error(err)
+				}
+				m.Rows()
+				m.Flush(t0)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	m.cfg.WindowRows = 1
+	r, ok := m.Flush(t0)
+	if !ok || r.Rows != 400 || result(t, r.Features, "x").Current.Count != 400 {
+		t.Errorf("after concurrent Observe: ok=%v rows %d", ok, r.Rows)
+	}
+}

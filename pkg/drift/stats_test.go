@@ -31,8 +31,8 @@ func TestKolmogorovTable(t *testing.T) {
 	near(t, "Q(1.3581)", kolmogorovQ(1.3581), 0.05, 2e-4)
 	near(t, "Q(1.6276)", kolmogorovQ(1.6276), 0.01, 1e-4)
 	near(t, "Q(0.1)", kolmogorovQ(0.1), 1, 0)
-	// Samples too large for the exact p-value use Q with Stephens'
-	// correction: n = m = 20000, en = 100, λ = 100.1211 * D.
+	// Samples too large for the exact p-value (n*m > 1e6) use Q with
+	// Stephens' correction: n = m = 20000, en = 100, λ = 100.1211 * D.
 	d := 1.3581 / (100 + 0.12 + 0.0011)
 	near(t, "asymptotic p", ksPValue(d, 20000, 20000), 0.05, 2e-4)
 	// The exact and asymptotic p-values agree for samples near the limit.
