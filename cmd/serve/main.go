@@ -58,6 +58,7 @@ type config struct {
 	predLogRate     float64
 	predLogS3       string
 	s3Endpoint      string
+	checkConfig     bool
 }
 
 func main() {
@@ -68,6 +69,14 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "kiln-serve:", err)
 		os.Exit(2)
+	}
+	if cfg.checkConfig {
+		if _, err := serve.LoadConfig(cfg.config); err != nil {
+			fmt.Fprintln(os.Stderr, "kiln-serve:", err)
+			os.Exit(1)
+		}
+		fmt.Println(cfg.config + ": ok")
+		return
 	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "kiln-serve:", err)
@@ -101,6 +110,7 @@ func parseFlags(args []string) (*config, error) {
 	fs.Float64Var(&cfg.predLogRate, "prediction-log-sample-rate", 0.01, "share of predictions logged")
 	fs.StringVar(&cfg.predLogS3, "prediction-log-s3", "", "ship finished prediction log files to s3://BUCKET/PREFIX/date=YYYY-MM-DD/")
 	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for --prediction-log-s3 (empty: AWS S3); credentials from the AWS chain")
+	fs.BoolVar(&cfg.checkConfig, "check-config", false, "read the --config settings file, report what is wrong with it, and exit")
 	fs.StringVar(&cfg.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.Usage = func() {
@@ -115,6 +125,12 @@ func parseFlags(args []string) (*config, error) {
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; models are given with --model", fs.Arg(0))
+	}
+	if cfg.checkConfig {
+		if cfg.config == "" {
+			return nil, errors.New("--check-config needs --config FILE.yaml")
+		}
+		return cfg, nil
 	}
 	if len(cfg.models) == 0 && cfg.repository == "" {
 		return nil, errors.New("no models: pass --model NAME=PATH.onnx, --model-repository DIR or --registry URL --model NAME@ALIAS")
