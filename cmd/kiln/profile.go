@@ -122,7 +122,7 @@ type profileResult struct {
 
 // profileData runs the model over the reference data and profiles the
 // tensors it sees, input and output, named as a serving node names them
-// (drift.TensorColumns): kiln profile and kiln push --reference share it.
+// (drift.BatchColumns): kiln profile and kiln push --reference share it.
 func profileData(ctx context.Context, pred batch.Predictor, scan batch.ScanOptions, opts drift.ProfileOptions) (*profileResult, error) {
 	pp := &profilingPredictor{Predictor: pred, builder: drift.NewProfileBuilder(opts), names: featureNames(pred, scan.Score)}
 	scan.Predictor = pp
@@ -188,24 +188,9 @@ func (p *profilingPredictor) Predict(ctx context.Context, inputs []*oip.Tensor) 
 	if err != nil {
 		return nil, err
 	}
-	var in, out []drift.Column
-	for _, t := range inputs {
-		names := p.names
-		if len(inputs) != 1 {
-			names = nil
-		}
-		cols, err := drift.TensorColumns(t, names)
-		if err != nil {
-			return nil, fmt.Errorf("profile input: %w", err)
-		}
-		in = append(in, cols...)
-	}
-	for _, t := range outputs {
-		cols, err := drift.TensorColumns(t, nil)
-		if err != nil {
-			return nil, fmt.Errorf("profile output: %w", err)
-		}
-		out = append(out, cols...)
+	in, out, err := drift.BatchColumns(inputs, outputs, p.names)
+	if err != nil {
+		return nil, fmt.Errorf("profile: %w", err)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()

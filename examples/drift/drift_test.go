@@ -65,15 +65,8 @@ func TestDriftFoundWhereItWasPut(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if inputs, err = drift.TensorColumns(in, driftexample.FeatureNames); err != nil {
+		if inputs, outputs, err = drift.BatchColumns([]*oip.Tensor{in}, out, driftexample.FeatureNames); err != nil {
 			t.Fatal(err)
-		}
-		for _, o := range out {
-			cols, err := drift.TensorColumns(o, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			outputs = append(outputs, cols...)
 		}
 		return inputs, outputs
 	}
