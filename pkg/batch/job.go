@@ -170,16 +170,19 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 // maxChunkBatches and maxChunkValues bound the rows of one chunk, the
 // unit a worker scores and encodes (a Parquet row group of the output).
 const (
-	maxChunkBatches = 16
+	maxChunkBatches = 8
 	maxChunkValues  = 256 << 10
 )
 
-// batchesPerChunk is how many batches one chunk holds: as many as fit in a
-// part and in maxChunkValues cells of columns columns, at least one.
+// batchesPerChunk is how many batches one chunk holds: at most
+// maxChunkBatches and maxChunkValues cells of columns columns, at least one,
+// and a part's batches split evenly so that parts end where asked.
 func batchesPerChunk(cfg Config, columns int) int {
 	per := int64(cfg.BatchSize) * int64(cfg.Shard.Count)
-	n := min(cfg.PartRows/per, maxChunkValues/(per*int64(max(columns, 1))), maxChunkBatches)
-	return int(max(n, 1))
+	limit := max(min(maxChunkValues/(per*int64(max(columns, 1))), maxChunkBatches), 1)
+	partBatches := max(cfg.PartRows/per, 1)
+	chunks := (partBatches + limit - 1) / limit
+	return int((partBatches + chunks - 1) / chunks)
 }
 
 func withDefaults(cfg Config) Config {
