@@ -196,7 +196,7 @@ func run(cfg *config) error {
 	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
 		return err
 	}
-	stopTracing, err := telemetry.SetupTracing(context.Background(), "kiln-serve", version)
+	tracing, stopTracing, err := telemetry.SetupTracing(context.Background(), "kiln-serve", version)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
@@ -232,7 +232,7 @@ func run(cfg *config) error {
 	if predictions != nil {
 		defer predictions.Close()
 	}
-	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version, PredictionLog: predictions})
+	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version, PredictionLog: predictions, TracerProvider: tracing})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
@@ -287,8 +287,7 @@ func startFollowers(ctx context.Context, cfg *config, settings *serve.Config, mo
 	if err != nil {
 		return nil, err
 	}
-	traced := &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)}
-	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), traced)
+	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)})
 	for _, ref := range cfg.refs {
 		f := serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 			PollInterval: cfg.pollInterval,

@@ -90,7 +90,7 @@ func requestID(c *gin.Context) string {
 // traceRun records the request's time in the queue and in its Run as
 // child spans of the request's span.
 func (s *Server) traceRun(ctx context.Context, v *Version, t runtime.Timing) {
-	if !trace.SpanFromContext(ctx).IsRecording() {
+	if s.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
 		return
 	}
 	attrs := trace.WithAttributes(attribute.String("kiln.model", v.Model), attribute.String("kiln.version", v.version), attribute.Int("kiln.batch_rows", t.BatchRows))

@@ -11,7 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.opentelemetry.io/contrib/instrumentation/github.com/gin-gonic/gin/otelgin"
-	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kilnml/kiln/pkg/oip"
@@ -31,8 +31,9 @@ type Options struct {
 	Version string
 	// PredictionLog, when set, receives a sample of the answered requests.
 	PredictionLog *predlog.Log
-	// TracerProvider records spans (HTTP request, queue, run); nil means
-	// the global provider (see telemetry.SetupTracing).
+	// TracerProvider, when set, records a span per HTTP request (continuing
+	// an incoming traceparent) with queue and run spans beneath inference
+	// requests; nil turns tracing off.
 	TracerProvider trace.TracerProvider
 }
 
@@ -56,10 +57,10 @@ func NewServer(m *Manager, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	if opts.TracerProvider == nil {
-		opts.TracerProvider = otel.GetTracerProvider()
+	s := &Server{models: m, opts: opts, metrics: m.metrics}
+	if opts.TracerProvider != nil {
+		s.tracer = opts.TracerProvider.Tracer("github.com/kilnml/kiln/pkg/serve")
 	}
-	s := &Server{models: m, opts: opts, metrics: m.metrics, tracer: opts.TracerProvider.Tracer("github.com/kilnml/kiln/pkg/serve")}
 	s.engine = s.routes()
 	return s
 }
@@ -74,7 +75,9 @@ func (s *Server) routes() *gin.Engine {
 		s.opts.Logger.Error("panic in handler", "path", c.Request.URL.Path, "panic", err)
 		c.AbortWithStatusJSON(http.StatusInternalServerError, oip.ErrorResponse{Error: "internal error"})
 	}))
-	e.Use(otelgin.Middleware("kiln-serve", otelgin.WithTracerProvider(s.opts.TracerProvider)))
+	if s.opts.TracerProvider != nil {
+		e.Use(otelgin.Middleware("kiln-serve", otelgin.WithTracerProvider(s.opts.TracerProvider), otelgin.WithMeterProvider(noop.NewMeterProvider())))
+	}
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { writeError(c, http.StatusNotFound, "no such endpoint: "+c.Request.URL.Path) })
 	e.NoMethod(func(c *gin.Context) {

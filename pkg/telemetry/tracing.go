@@ -10,28 +10,30 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	semconv "go.opentelemetry.io/otel/semconv/v1.26.0"
+	"go.opentelemetry.io/otel/trace"
 )
 
-// SetupTracing installs the W3C trace-context propagator, so incoming
-// traceparent headers are continued, and, when OTEL_EXPORTER_OTLP_ENDPOINT
-// or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, a tracer provider exporting
-// spans with OTLP over HTTP (configured by the standard OTEL_* variables).
-// Without those variables no span is recorded. The returned function
-// flushes and stops the exporter.
-func SetupTracing(ctx context.Context, service, version string) (func(context.Context) error, error) {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+// SetupTracing installs, when OTEL_EXPORTER_OTLP_ENDPOINT or
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, the W3C trace-context
+// propagator (incoming traceparent headers are continued) and a global
+// tracer provider exporting spans with OTLP over HTTP, configured by the
+// standard OTEL_* variables, and returns that provider and a function that
+// flushes and stops it. Without those variables tracing is off: it returns
+// a nil provider.
+func SetupTracing(ctx context.Context, service, version string) (trace.TracerProvider, func(context.Context) error, error) {
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
-		return func(context.Context) error { return nil }, nil
+		return nil, func(context.Context) error { return nil }, nil
 	}
+	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	exporter, err := otlptracehttp.New(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(semconv.ServiceName(service), semconv.ServiceVersion(version)))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
 	otel.SetTracerProvider(provider)
-	return provider.Shutdown, nil
+	return provider, provider.Shutdown, nil
 }
