@@ -67,6 +67,7 @@ func NewFollower(ref registry.Ref, client *registry.Client, cache *Cache, models
 		opts.Logger = slog.Default()
 	}
 	models.Expect(ref.Name)
+	models.metrics.followed(ref.Name)
 	models.SetStatus(ref.Name, func(s *ModelStatus) { s.Ref = ref.String() })
 	return &Follower{ref: ref, client: client, cache: cache, models: models, opts: opts}
 }

@@ -217,7 +217,7 @@ func TestVersionOverTheNodesLatencyBudgetIsNeverServed(t *testing.T) {
 	defer cancel()
 	pushAdder(t, client, "adder", 1, goodExample)
 	client.SetAlias(ctx, "adder", "production", 1, nil)
-	models, _ := follow(t, ctx, client, t.TempDir())
+	models, srv := follow(t, ctx, client, t.TempDir())
 	waitVersion(t, models, 1)
 
 	policy, err := validate.ParsePolicy([]byte("latency: {p99: 1ns}\n"))
@@ -245,5 +245,18 @@ func TestVersionOverTheNodesLatencyBudgetIsNeverServed(t *testing.T) {
 	}
 	if v, _ := models.Get("adder", ""); v.Number != 1 || st.Version != 1 {
 		t.Errorf("serving %d (status %d) after a version failed the node's gates, want 1", v.Number, st.Version)
+	}
+	metrics := get(t, srv.URL+"/metrics")
+	for _, want := range []string{
+		`kiln_model_load_failures_total{model="adder",stage="validate"} `,
+		`kiln_model_load_failures_total{model="adder",stage="download"} 0`,
+		`kiln_model_swaps_total{model="adder"} 1`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	if strings.Contains(metrics, `kiln_model_load_failures_total{model="adder",stage="validate"} 0`) {
+		t.Error("the validation failure was not counted")
 	}
 }

@@ -132,6 +132,18 @@ func (m *Metrics) batchObserver(model, version string) runtime.BatchObserver {
 	}
 }
 
+// loadStages are the stages of a version change that can fail.
+var loadStages = []string{"download", "load", "validate", "warmup"}
+
+// followed starts a followed model's failure counters at zero, so that
+// increase() sees the first failure.
+func (m *Metrics) followed(model string) {
+	for _, stage := range loadStages {
+		m.loadFails.WithLabelValues(model, stage)
+	}
+	m.swaps.WithLabelValues(model)
+}
+
 func (m *Metrics) loadFailed(model, stage string) {
 	m.loadFails.WithLabelValues(model, stage).Inc()
 }
