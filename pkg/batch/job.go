@@ -40,7 +40,7 @@ type Config struct {
 	// by a different job.
 	Overwrite bool
 	Storage   *Storage
-	// Progress, when set, is called after every batch written.
+	// Progress, when set, is called after every chunk (up to 8 batches) written.
 	Progress func(Progress)
 }
 
