@@ -71,7 +71,7 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{c.CommandPath(), err} })
 	root.AddCommand(pushCommand(g), modelsCommand(g), versionsCommand(g), showCommand(g), aliasCommand(g), pullCommand(g), eventsCommand(g))
 	root.AddCommand(batchCommand(g), evaluateCommand(g), profileCommand(g))
-	root.AddCommand(benchCommand(g))
+	root.AddCommand(benchCommand(g), predictCommand(g))
 	root.AddCommand(policyCommand(g), validateCommand(g))
 	return root
 }
