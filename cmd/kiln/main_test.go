@@ -13,7 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kilnml/kiln/pkg/onnx"
+	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/registry"
 )
 
@@ -42,17 +42,8 @@ func kiln(t *testing.T, reg string, args ...string) (int, string, string) {
 
 func writeModel(t *testing.T, dir string, seed float32) string {
 	t.Helper()
-	m, err := onnx.NewBuilder("add").
-		Input("x", onnx.TensorType(onnx.Float, -1, 2)).
-		Initializer("b", onnx.Float, []int64{2}, []float32{seed, seed}).
-		Node("Add", []string{"x", "b"}, []string{"y"}).
-		Output("y", onnx.TensorType(onnx.Float, -1, 2)).
-		Build()
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "model.onnx")
-	if err := m.WriteFile(path); err != nil {
+	if err := testenv.AdderModel(t, seed).WriteFile(path); err != nil {
 		t.Fatal(err)
 	}
 	return path

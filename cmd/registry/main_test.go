@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -109,37 +105,7 @@ func (p *process) stop() {
 // peakRSS returns the process's peak resident set size (VmHWM) in bytes.
 func (p *process) peakRSS(t *testing.T) int64 {
 	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		t.Fatalf("peak RSS needs Linux /proc: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc status")
-	return 0
-}
-
-func smallModel(t *testing.T, seed float32) *onnx.Model {
-	t.Helper()
-	m, err := onnx.NewBuilder("add").
-		Input("x", onnx.TensorType(onnx.Float, -1, 2)).
-		Initializer("b", onnx.Float, []int64{2}, []float32{seed, seed}).
-		Node("Add", []string{"x", "b"}, []string{"y"}).
-		Output("y", onnx.TensorType(onnx.Float, -1, 2)).
-		Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
+	return testenv.ProcStatusKiB(t, p.cmd.Process.Pid, "VmHWM") << 10
 }
 
 func TestProcessesShareBucketAndSurviveRestart(t *testing.T) {
@@ -147,7 +113,7 @@ func TestProcessesShareBucketAndSurviveRestart(t *testing.T) {
 	s3 := testenv.NewS3(t)
 	a, b := startProcess(t, bin, s3), startProcess(t, bin, s3)
 	ctx := context.Background()
-	data, _ := smallModel(t, 5).Bytes()
+	data, _ := testenv.AdderModel(t, 5).Bytes()
 	v, err := registry.NewClient(a.url, "", nil).Push(ctx, "shared", registry.PushRequest{Digest: digest(data)}, bytes.NewReader(data), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -182,13 +148,13 @@ func TestLargeModelMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := smallModel(t, 1).WriteWithRawInitializer(f, "weights", onnx.Uint8, []int64{size}, io.LimitReader(pattern{}, size)); err != nil {
+	if _, err := testenv.AdderModel(t, 1).WriteWithRawInitializer(f, "weights", onnx.Uint8, []int64{size}, io.LimitReader(pattern{}, size)); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
 	// Warm up with a small push and pull so the baseline includes the
 	// server's steady-state allocations.
-	small, _ := smallModel(t, 2).Bytes()
+	small, _ := testenv.AdderModel(t, 2).Bytes()
 	if _, err := client.Push(ctx, "warm", registry.PushRequest{Digest: digest(small)}, bytes.NewReader(small), nil); err != nil {
 		t.Fatal(err)
 	}

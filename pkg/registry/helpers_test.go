@@ -12,7 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"github.com/kilnml/kiln/pkg/onnx"
+	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/registry"
 )
 
@@ -21,16 +21,7 @@ func init() { gin.SetMode(gin.ReleaseMode) }
 // testModel returns the bytes of a small valid ONNX model, y = x + seed.
 func testModel(t testing.TB, seed float32) []byte {
 	t.Helper()
-	m, err := onnx.NewBuilder("add").
-		Input("x", onnx.TensorType(onnx.Float, -1, 2)).
-		Initializer("b", onnx.Float, []int64{2}, []float32{seed, seed}).
-		Node("Add", []string{"x", "b"}, []string{"y"}).
-		Output("y", onnx.TensorType(onnx.Float, -1, 2)).
-		Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := m.Bytes()
+	data, err := testenv.AdderModel(t, seed).Bytes()
 	if err != nil {
 		t.Fatal(err)
 	}

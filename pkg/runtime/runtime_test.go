@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -182,30 +180,15 @@ func TestLoadCloseKeepsMemoryFlat(t *testing.T) {
 	for range 50 {
 		cycle()
 	}
-	before := rssKiB(t)
+	before := testenv.ProcStatusKiB(t, 0, "VmRSS")
 	for range 500 {
 		cycle()
 	}
-	after := rssKiB(t)
+	after := testenv.ProcStatusKiB(t, 0, "VmRSS")
 	t.Logf("RSS %d KiB -> %d KiB after 500 load/run/close cycles", before, after)
 	if after-before > 16*1024 {
 		t.Errorf("RSS grew by %d KiB over 500 cycles", after-before)
 	}
-}
-
-func rssKiB(t *testing.T) int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	t.Fatal("no VmRSS")
-	return 0
 }
 
 func equalShape(a, b []int64) bool {

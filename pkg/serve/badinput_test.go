@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,11 +93,11 @@ func TestBadInputsDoNotLeak(t *testing.T) {
 	for range 50 {
 		round()
 	}
-	before := rssKiB(t)
+	before := testenv.ProcStatusKiB(t, 0, "VmRSS")
 	for range 300 {
 		round()
 	}
-	after := rssKiB(t)
+	after := testenv.ProcStatusKiB(t, 0, "VmRSS")
 	t.Logf("RSS %d KiB -> %d KiB over %d bad requests", before, after, 300*len(badCases))
 	if after-before > 16*1024 {
 		t.Errorf("RSS grew by %d KiB", after-before)
@@ -131,19 +130,4 @@ func send(t testing.TB, base string, c badCase) (int, string) {
 		t.Errorf("%s: error body is not {\"error\": ...}: %v", c.name, err)
 	}
 	return resp.StatusCode, body.Error
-}
-
-func rssKiB(t testing.TB) int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
-			n, _ := strconv.ParseInt(f[1], 10, 64)
-			return n
-		}
-	}
-	t.Fatal("no VmRSS in /proc/self/status")
-	return 0
 }

@@ -70,13 +70,13 @@ func TestOverloadGets429AndRecovers(t *testing.T) {
 		return ok, refused
 	}
 	burst()
-	before := rssKiB(t)
+	before := testenv.ProcStatusKiB(t, 0, "VmRSS")
 	var okTotal, refusedTotal int
 	for range 5 {
 		ok, refused := burst()
 		okTotal, refusedTotal = okTotal+ok, refusedTotal+refused
 	}
-	after := rssKiB(t)
+	after := testenv.ProcStatusKiB(t, 0, "VmRSS")
 	t.Logf("5 bursts of 40: %d answered, %d refused with 429; RSS %d -> %d KiB", okTotal, refusedTotal, before, after)
 	if refusedTotal == 0 || okTotal == 0 {
 		t.Errorf("want both answers and 429s under overload, got %d and %d", okTotal, refusedTotal)
