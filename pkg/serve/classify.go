@@ -13,11 +13,12 @@ import (
 // paramClassification asks for the top K classes of an output (Triton's classification extension).
 const paramClassification = "classification"
 
-// classify replaces each output requested with "classification": K by its
-// top K classes per row: a BYTES tensor [rows, K] of "score:index" or
-// "score:index:label", labels taken from the output's keys or the model's
-// class_names metadata.
+// classify returns the outputs to answer with: each output requested with
+// "classification": K becomes its top K classes per row, a BYTES tensor
+// [rows, K] of "score:index" or "score:index:label", labels taken from the
+// output's keys or the model's class_names metadata. outputs is not changed.
 func classify(v *Version, req *oip.InferRequest, outputs []*oip.Tensor) ([]*oip.Tensor, error) {
+	outputs = slices.Clone(outputs)
 	for i, ro := range req.Outputs {
 		k, ok := ro.Parameters.Int(paramClassification)
 		if !ok {

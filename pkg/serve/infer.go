@@ -27,9 +27,8 @@ func (s *Server) infer(c *gin.Context) {
 		s.metrics.observe("", "", s.fail(c, err), start)
 		return
 	}
-	code := s.runInference(c, v, start)
-	release()
-	s.metrics.observe(v.Model, v.version, code, start)
+	defer release()
+	s.metrics.observe(v.Model, v.version, s.runInference(c, v, start), start)
 }
 
 // runInference decodes, runs and answers one request, returning the status code written.
@@ -56,14 +55,15 @@ func (s *Server) runInference(c *gin.Context, v *Version, start time.Time) int {
 		return s.fail(c, err)
 	}
 	s.traceRun(ctx, v, timing)
-	if outputs, err = classify(v, req, outputs); err != nil {
+	answer, err := classify(v, req, outputs)
+	if err != nil {
 		return s.fail(c, err)
 	}
-	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: v.version, ID: req.ID, Outputs: outputs}
+	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: v.version, ID: req.ID, Outputs: answer}
 	out, respHeaderLen := oip.EncodeResponse(resp, req.WantsBinary)
-	contentType := "application/json"
+	contentType := oip.ContentTypeJSON
 	if respHeaderLen >= 0 {
-		contentType = "application/octet-stream"
+		contentType = oip.ContentTypeBinary
 		c.Header(oip.HeaderContentLength, strconv.Itoa(respHeaderLen))
 	}
 	c.Data(http.StatusOK, contentType, out)
