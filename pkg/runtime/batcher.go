@@ -162,9 +162,11 @@ func (b *Batcher) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []
 }
 
 // runInline runs a request on the caller's goroutine if nothing is queued
-// and an instance is free; ran is false when it did not.
+// and an instance is free, and, when requests can be batched, nobody else is
+// active (a request among others waits to share their Run); ran is false
+// when it did not.
 func (b *Batcher) runInline(ordered []*oip.Tensor, selected []int) (r result, ran bool) {
-	if len(b.jobs) > 0 {
+	if len(b.jobs) > 0 || (b.mergable && b.pending.Load() > 0) {
 		return result{}, false
 	}
 	b.admit.RLock()
