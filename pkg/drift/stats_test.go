@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -134,4 +135,30 @@ func TestWassersteinHandComputed(t *testing.T) {
 	// unit-variance feature is about 0.5.
 	near(t, "normed", NormedWasserstein(normal(4, 2000, 0), normal(5, 2000, 0.5), 1), 0.5, 0.08)
 	near(t, "constant reference", NormedWasserstein([]float64{2, 2}, []float64{2, 2.001}, 0), 0.5, 1e-9)
+}
+
+// TestKSExactBand pins the exact p-value on sample sizes and statistics
+// where the band of lattice points that it visits is narrow and wide; the
+// values are those of the full n×m lattice recursion, which the banded one
+// must reproduce.
+func TestKSExactBand(t *testing.T) {
+	for _, c := range []struct {
+		d    float64
+		n, m int
+		want float64
+	}{
+		{0.02, 150, 1000, 0.999999993783957},
+		{0.05, 150, 1000, 0.883856930915418},
+		{0.1, 150, 1000, 0.137708833990473},
+		{0.2, 150, 1000, 4.82137018928963e-05},
+		{0.05, 1000, 1000, 0.164114477564291},
+		{0.1, 1000, 1000, 8.97427756719749e-05},
+		{0.05, 37, 211, 0.999981702952244},
+		{0.2, 37, 211, 0.13831556967278},
+		{0.5, 37, 211, 9.16726469180063e-08},
+		{0.1, 500, 80, 0.465060314112489},
+		{0.2, 500, 80, 0.00682531842509504},
+	} {
+		near(t, fmt.Sprintf("p(D=%v, n=%d, m=%d)", c.d, c.n, c.m), ksExactPValue(c.d, c.n, c.m), c.want, 1e-12*max(1, c.want))
+	}
 }
