@@ -77,9 +77,10 @@ func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
 	if err != nil {
 		return nil, err
 	}
+	values := make([]float64, rows*width) // one allocation for all columns
 	for k := range cols {
 		cols[k].Discrete = discrete
-		cols[k].Values = make([]float64, rows)
+		cols[k].Values = values[k*rows : (k+1)*rows : (k+1)*rows]
 		for r := range rows {
 			cols[k].Values[r] = at(r*width + k)
 		}

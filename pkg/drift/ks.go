@@ -46,15 +46,22 @@ const exactKSLimit = 1_000_000
 
 // ksPValue is the two-sided p-value of D for samples of sizes n and m:
 // exact for small samples (as scipy's ks_2samp does by default, which
-// Evidently calls), else the Kolmogorov distribution at sqrt(n*m/(n+m))*D
-// with Stephens' small-sample correction.
+// Evidently calls), else, and in the far tail, the Kolmogorov distribution at
+// sqrt(n*m/(n+m))*D with Stephens' small-sample correction.
 func ksPValue(d float64, n, m int) float64 {
-	if n*m <= exactKSLimit {
-		return ksExactPValue(d, n, m)
-	}
 	en := math.Sqrt(float64(n) * float64(m) / float64(n+m))
-	return kolmogorovQ((en + 0.12 + 0.11/en) * d)
+	asymptotic := kolmogorovQ((en + 0.12 + 0.11/en) * d)
+	if n*m > exactKSLimit || asymptotic < ksTail {
+		return asymptotic
+	}
+	return ksExactPValue(d, n, m)
 }
+
+// ksTail is the p-value below which the exact recursion is skipped: there D
+// is large, the band of lattice points it visits is nearly all n*m, and its
+// answer, one minus a number close to one, keeps no more digits than the
+// asymptotic one, far below any test threshold either way.
+const ksTail = 1e-6
 
 // ksExactPValue is P(D >= d) when both samples come from one continuous
 // distribution. Every ordering of the pooled sample is a monotone lattice

@@ -39,6 +39,12 @@ func TestKolmogorovTable(t *testing.T) {
 	// The exact and asymptotic p-values agree for samples near the limit.
 	d = 0.06
 	near(t, "exact vs asymptotic", ksExactPValue(d, 1000, 1000), kolmogorovQ((math.Sqrt(500)+0.12+0.11/math.Sqrt(500))*d), 4e-3)
+	// Far in the tail the asymptotic value is used; the exact one agrees to
+	// the digits it keeps.
+	d = 0.2
+	tail := ksPValue(d, 1000, 1000)
+	near(t, "tail", tail, kolmogorovQ((math.Sqrt(500)+0.12+0.11/math.Sqrt(500))*d), 0)
+	near(t, "tail vs exact", tail, ksExactPValue(d, 1000, 1000), 1e-12)
 }
 
 // TestKSHandComputed checks D on small samples worked by hand and the
