@@ -20,7 +20,8 @@ type DriftConfig struct {
 	// from a local file; registry versions carry their own.
 	Profile string `yaml:"profile"`
 	// QueueSize is how many answered requests may wait to be added to the
-	// window; beyond it their rows are dropped and counted. Default 1024.
+	// window (it is drained every 10ms); beyond it their rows are dropped
+	// and counted. Default 4096.
 	QueueSize int `yaml:"queue_size"`
 	// Window, tests and thresholds: see drift.Config.
 	drift.Config `yaml:",inline"`
@@ -71,7 +72,7 @@ func newDriftRecorder(model, version string, p *drift.Profile, cfg DriftConfig, 
 	}
 	size := cfg.QueueSize
 	if size <= 0 {
-		size = 1024
+		size = 4096
 	}
 	d := &driftRecorder{
 		model: model, version: version, monitor: monitor, metrics: m,
@@ -98,18 +99,33 @@ func (d *driftRecorder) observe(inputs, outputs []*oip.Tensor) {
 	}
 }
 
+// drainInterval is how often the recorder takes the queued requests: waking
+// it per request would cost the request path more than the monitoring does.
+const drainInterval = 10 * time.Millisecond
+
 func (d *driftRecorder) run() {
 	defer close(d.done)
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(drainInterval)
 	defer tick.Stop()
+	for {
+		select {
+		case now := <-tick.C:
+			d.drain()
+			d.flush(now) // a window due by time
+		case <-d.stop:
+			return
+		}
+	}
+}
+
+// drain adds every queued request, closing windows as they fill.
+func (d *driftRecorder) drain() {
 	for {
 		select {
 		case o := <-d.queue:
 			d.add(o)
 			d.flush(o.at)
-		case now := <-tick.C:
-			d.flush(now)
-		case <-d.stop:
+		default:
 			return
 		}
 	}
