@@ -12,18 +12,14 @@ func BatchColumns(inputs, outputs []*oip.Tensor, features []string) (in, out []C
 		if len(inputs) == 1 && len(t.Shape) == 2 && int(t.Shape[1]) == len(features) {
 			names = features
 		}
-		cols, err := TensorColumns(t, names)
-		if err != nil {
+		if in, err = appendTensorColumns(in, t, names); err != nil {
 			return nil, nil, err
 		}
-		in = append(in, cols...)
 	}
 	for _, t := range outputs {
-		cols, err := TensorColumns(t, nil)
-		if err != nil {
+		if out, err = appendTensorColumns(out, t, nil); err != nil {
 			return nil, nil, err
 		}
-		out = append(out, cols...)
 	}
 	return in, out, nil
 }

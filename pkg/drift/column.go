@@ -3,6 +3,7 @@ package drift
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/kilnml/kiln/pkg/oip"
@@ -39,6 +40,11 @@ func categoryKey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) 
 // entry per column. BYTES tensors give Labels; integer and BOOL tensors give
 // Discrete Values.
 func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
+	return appendTensorColumns(nil, t, names)
+}
+
+// appendTensorColumns appends t's columns (see TensorColumns) to dst.
+func appendTensorColumns(dst []Column, t *oip.Tensor, names []string) ([]Column, error) {
 	if len(t.Shape) == 0 {
 		return nil, fmt.Errorf("tensor %q is a scalar; want a batch dimension", t.Name)
 	}
@@ -53,7 +59,9 @@ func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
 	if len(names) > 0 && len(names) != width {
 		return nil, fmt.Errorf("tensor %q has %d values per row, but %d names were given", t.Name, width, len(names))
 	}
-	cols := make([]Column, width)
+	start := len(dst)
+	dst = slices.Grow(dst, width)[:start+width]
+	cols := dst[start:]
 	for k := range cols {
 		switch {
 		case len(names) > 0:
@@ -71,7 +79,7 @@ func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
 				cols[k].Labels[r] = string(t.Strings[r*width+k])
 			}
 		}
-		return cols, nil
+		return dst, nil
 	}
 	at, discrete, err := elementReader(t)
 	if err != nil {
@@ -85,7 +93,7 @@ func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
 			cols[k].Values[r] = at(r*width + k)
 		}
 	}
-	return cols, nil
+	return dst, nil
 }
 
 // elementReader returns a function reading element i of a numeric or BOOL
