@@ -32,7 +32,8 @@ type BatchOptions struct {
 	MaxQueueDelay time.Duration
 	// MaxQueueSize is how many requests may wait; more get ErrQueueFull. Default 1024.
 	MaxQueueSize int
-	// Instances is how many Runs go at once; default the number of CPUs.
+	// Instances is how many Runs go at once; default one less than the
+	// number of CPUs (at least 1), leaving a core to the network.
 	Instances int
 }
 
@@ -45,7 +46,7 @@ func (o BatchOptions) withDefaults() BatchOptions {
 		o.MaxQueueSize = 1024
 	}
 	if o.Instances <= 0 {
-		o.Instances = goruntime.GOMAXPROCS(0)
+		o.Instances = max(1, goruntime.GOMAXPROCS(0)-1)
 	}
 	return o
 }
@@ -60,13 +61,17 @@ type BatchObserver struct {
 // requests whose inputs differ only in their first (batch) dimension into one
 // Run along that dimension and splitting the outputs back.
 type Batcher struct {
-	model    *Model
-	opts     BatchOptions
-	observe  BatchObserver
-	jobs     chan *job
-	slots    chan struct{} // one per instance, held while a Run goes
-	pending  atomic.Int64  // admitted and not yet answered
-	runTime  atomic.Int64  // moving average of a Run, in nanoseconds
+	model   *Model
+	opts    BatchOptions
+	observe BatchObserver
+	jobs    chan *job
+	slots   chan struct{} // one per instance, held while a Run goes
+	pending atomic.Int64  // admitted and not yet answered
+	// peak is the most requests recently pending at once: about how many
+	// clients are active, so how many rows a batch can expect. It decays as
+	// batches finish.
+	peak     atomic.Int64
+	runTime  atomic.Int64 // moving average of a Run, in nanoseconds
 	mergable bool
 	wg       sync.WaitGroup
 	// admit is held for reading while a request enters the queue and for
@@ -163,10 +168,10 @@ func (b *Batcher) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []
 
 // runInline runs a request on the caller's goroutine if nothing is queued
 // and an instance is free, and, when requests can be batched, nobody else is
-// active (a request among others waits to share their Run); ran is false
-// when it did not.
+// active nor was lately (a request among others waits to share their Run);
+// ran is false when it did not.
 func (b *Batcher) runInline(ordered []*oip.Tensor, selected []int) (r result, ran bool) {
-	if len(b.jobs) > 0 || (b.mergable && b.pending.Load() > 0) {
+	if len(b.jobs) > 0 || (b.mergable && (b.pending.Load() > 0 || b.peak.Load() > 1)) {
 		return result{}, false
 	}
 	b.admit.RLock()
@@ -181,7 +186,7 @@ func (b *Batcher) runInline(ordered []*oip.Tensor, selected []int) (r result, ra
 		return result{}, false
 	}
 	b.admit.RUnlock()
-	b.pending.Add(1)
+	b.notePending(b.pending.Add(1))
 	defer func() {
 		<-b.slots
 		b.pending.Add(-1)
@@ -216,12 +221,21 @@ func (b *Batcher) enqueue(j *job) error {
 	if b.closed {
 		return ErrClosed
 	}
-	if b.pending.Add(1) > int64(b.opts.MaxQueueSize) {
+	p := b.pending.Add(1)
+	if p > int64(b.opts.MaxQueueSize) {
 		b.pending.Add(-1)
 		return fmt.Errorf("%w: %d requests waiting", ErrQueueFull, b.opts.MaxQueueSize)
 	}
+	b.notePending(p)
 	b.jobs <- j
 	return nil
+}
+
+// notePending raises the peak to p requests pending.
+func (b *Batcher) notePending(p int64) {
+	if p > b.peak.Load() {
+		b.peak.Store(p)
+	}
 }
 
 // Close stops taking requests, lets the workers finish what is queued, and
@@ -336,8 +350,8 @@ func (b *Batcher) collect(batch, held []*job) ([]*job, []*job) {
 		case j = <-b.jobs:
 		default:
 			delay := b.queueDelay()
-			if delay <= 0 || b.pending.Load() <= int64(len(batch)+len(held)) {
-				return batch, held // no waiting, or nobody else is active
+			if delay <= 0 || (b.pending.Load() <= int64(len(batch)+len(held)) && rows >= b.peak.Load()) {
+				return batch, held // no waiting, or nobody else is active nor expected
 			}
 			if timer == nil {
 				timer = time.NewTimer(delay)
@@ -399,6 +413,9 @@ func (b *Batcher) runBatch(batch []*job) {
 		for _, j := range batch {
 			b.observe.Queued(now.Sub(j.enqueued))
 		}
+	}
+	if p := b.peak.Load(); p > 0 {
+		b.peak.Store(p - max(p/16, 1)) // decays unless clients keep it up
 	}
 	inputs := batch[0].inputs
 	if len(batch) > 1 {
