@@ -61,99 +61,109 @@ func outputKind(dt oip.Datatype) (Kind, error) {
 	return 0, fmt.Errorf("datatype %q is not supported", dt)
 }
 
-// cellReader returns the i-th element of a tensor as a cell.
-func cellReader(t *oip.Tensor) (func(i int) Value, error) {
+// tensorCells converts every element of a tensor to a cell.
+func tensorCells(t *oip.Tensor) ([]Value, error) {
 	switch t.Datatype {
 	case oip.FP32:
-		return reader(t, func(x float32) Value { return Float32(x) })
+		return cells(t, func(x float32) Value { return Float32(x) })
 	case oip.FP64:
-		return reader(t, Float64)
+		return cells(t, Float64)
 	case oip.FP16, oip.BF16:
 		conv := oip.Float16ToFloat32
 		if t.Datatype == oip.BF16 {
 			conv = oip.BFloat16ToFloat32
 		}
 		bits, err := oip.HalfBits(t)
-		return func(i int) Value { return Float32(conv(bits[i])) }, err
+		return convertAll(bits, func(x uint16) Value { return Float32(conv(x)) }), err
 	case oip.Bool:
-		return reader(t, Bool)
+		return cells(t, Bool)
 	case oip.Int8:
-		return reader(t, func(x int8) Value { return Int(int64(x)) })
+		return cells(t, func(x int8) Value { return Int(int64(x)) })
 	case oip.Int16:
-		return reader(t, func(x int16) Value { return Int(int64(x)) })
+		return cells(t, func(x int16) Value { return Int(int64(x)) })
 	case oip.Int32:
-		return reader(t, func(x int32) Value { return Int(int64(x)) })
+		return cells(t, func(x int32) Value { return Int(int64(x)) })
 	case oip.Int64:
-		return reader(t, Int)
+		return cells(t, Int)
 	case oip.Uint8:
-		return reader(t, func(x uint8) Value { return Int(int64(x)) })
+		return cells(t, func(x uint8) Value { return Int(int64(x)) })
 	case oip.Uint16:
-		return reader(t, func(x uint16) Value { return Int(int64(x)) })
+		return cells(t, func(x uint16) Value { return Int(int64(x)) })
 	case oip.Uint32:
-		return reader(t, func(x uint32) Value { return Int(int64(x)) })
+		return cells(t, func(x uint32) Value { return Int(int64(x)) })
 	case oip.Uint64:
-		return reader(t, func(x uint64) Value {
+		return cells(t, func(x uint64) Value {
 			if x > math.MaxInt64 {
 				return Float64(float64(x))
 			}
 			return Int(int64(x))
 		})
 	case oip.Bytes:
-		return func(i int) Value { return String(string(t.Strings[i])) }, nil
+		return convertAll(t.Strings, func(x []byte) Value { return String(string(x)) }), nil
 	}
 	return nil, fmt.Errorf("output %q: datatype %q is not supported", t.Name, t.Datatype)
 }
 
-func reader[T oip.Element](t *oip.Tensor, cell func(T) Value) (func(i int) Value, error) {
+func cells[T oip.Element](t *oip.Tensor, cell func(T) Value) ([]Value, error) {
 	vals, err := oip.Values[T](t)
-	return func(i int) Value { return cell(vals[i]) }, err
+	return convertAll(vals, cell), err
+}
+
+func convertAll[T any](xs []T, cell func(T) Value) []Value {
+	out := make([]Value, len(xs))
+	for i, x := range xs {
+		out[i] = cell(x)
+	}
+	return out
 }
 
 // fillOutputs writes the output cells of n rows: out[r] gets one cell per
-// column. It checks that every output holds exactly n rows.
+// column. It checks that every output holds exactly n rows. List cells
+// share the memory of their output's converted elements.
 func fillOutputs(cols []outputColumn, tensors []*oip.Tensor, n int, out []Row) error {
-	readers := make([]func(int) Value, len(tensors))
+	elems := make([][]Value, len(tensors))
 	per := make([]int, len(tensors))
 	for i, t := range tensors {
-		elems, err := t.NumElements()
+		count, err := t.NumElements()
 		if err != nil {
 			return fmt.Errorf("output %q: %w", t.Name, err)
 		}
-		if len(t.Shape) == 0 || t.Shape[0] != int64(n) || (n > 0 && elems%int64(n) != 0) {
+		if len(t.Shape) == 0 || t.Shape[0] != int64(n) || (n > 0 && count%int64(n) != 0) {
 			return fmt.Errorf("output %q has shape %v for %d rows", t.Name, t.Shape, n)
 		}
 		if n > 0 {
-			per[i] = int(elems) / n
+			per[i] = int(count) / n
 		}
-		if readers[i], err = cellReader(t); err != nil {
+		if elems[i], err = tensorCells(t); err != nil {
 			return err
 		}
+		if len(elems[i]) < per[i]*n {
+			return fmt.Errorf("output %q holds %d values, fewer than its shape %v needs", t.Name, len(elems[i]), t.Shape)
+		}
 	}
-	var lists []Value // the elements of every list cell, allocated at once
-	for r := range n {
-		for c, col := range cols {
-			read, w := readers[col.output], per[col.output]
-			switch {
-			case col.elem >= 0:
-				if col.elem >= w {
-					return fmt.Errorf("output %q has %d values per row, fewer than its declared shape", tensors[col.output].Name, w)
-				}
-				out[r][c] = read(r*w + col.elem)
-			case col.field.Kind == KindList:
-				if len(lists) < w {
-					lists = make([]Value, w*(n-r)*len(cols))
-				}
-				list := lists[:w:w]
-				lists = lists[w:]
-				for e := range list {
-					list[e] = read(r*w + e)
-				}
-				out[r][c] = List(list)
-			default:
-				if w != 1 {
-					return fmt.Errorf("output %q has %d values per row where one was declared", tensors[col.output].Name, w)
-				}
-				out[r][c] = read(r)
+	if n == 0 {
+		return nil
+	}
+	for c, col := range cols {
+		vals, w := elems[col.output], per[col.output]
+		switch {
+		case col.elem >= 0:
+			if col.elem >= w {
+				return fmt.Errorf("output %q has %d values per row, fewer than its declared shape", tensors[col.output].Name, w)
+			}
+			for r := range n {
+				out[r][c] = vals[r*w+col.elem]
+			}
+		case col.field.Kind == KindList:
+			for r := range n {
+				out[r][c] = List(vals[r*w : (r+1)*w : (r+1)*w])
+			}
+		default:
+			if w != 1 {
+				return fmt.Errorf("output %q has %d values per row where one was declared", tensors[col.output].Name, w)
+			}
+			for r := range n {
+				out[r][c] = vals[r]
 			}
 		}
 	}

@@ -116,6 +116,9 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 			return err
 		}
 		c := &chunk{seq: seq, first: p.next, end: p.next + int64(len(rows)), fraction: p.src.Fraction()}
+		// The shard's rows are kept in place: rows and errs are this chunk's own.
+		c.rows, c.errs = rows[:0], errs[:0]
+		c.index = make([]int64, 0, len(rows)/max(p.shard.Count, 1)+1)
 		for i, r := range rows {
 			if n := p.next + int64(i); p.shard.Has(n) {
 				c.rows = append(c.rows, r)

@@ -56,7 +56,7 @@ func newScorer(pred Predictor, fields []Field, opts ScoreOptions) (*scorer, erro
 		return nil, err
 	}
 	for _, b := range bindings {
-		if _, err := newTensorBuilder(b.meta.Datatype); err != nil {
+		if _, err := newTensorBuilder(b.meta.Datatype, 0); err != nil {
 			return nil, fmt.Errorf("model input %q: %w", b.meta.Name, err)
 		}
 	}
@@ -146,7 +146,7 @@ func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
 func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 	builders := make([]tensorBuilder, len(s.inputs))
 	for i, b := range s.inputs {
-		builders[i], _ = newTensorBuilder(b.meta.Datatype)
+		builders[i], _ = newTensorBuilder(b.meta.Datatype, len(idx)*b.width)
 	}
 	var scratch rowScratch
 	kept := idx[:0:0]

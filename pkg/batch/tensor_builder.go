@@ -16,37 +16,37 @@ type tensorBuilder interface {
 	tensor(name string, shape []int64) *oip.Tensor
 }
 
-// newTensorBuilder returns a builder for dt.
-func newTensorBuilder(dt oip.Datatype) (tensorBuilder, error) {
+// newTensorBuilder returns a builder for dt with room for size elements.
+func newTensorBuilder(dt oip.Datatype, size int) (tensorBuilder, error) {
 	switch dt {
 	case oip.FP32:
-		return &floatBuilder[float32]{}, nil
+		return &floatBuilder[float32]{data: make([]float32, 0, size)}, nil
 	case oip.FP64:
-		return &floatBuilder[float64]{}, nil
+		return &floatBuilder[float64]{data: make([]float64, 0, size)}, nil
 	case oip.FP16:
-		return &halfBuilder{dt: dt, conv: oip.Float32ToFloat16}, nil
+		return &halfBuilder{data: make([]uint16, 0, size), dt: dt, conv: oip.Float32ToFloat16}, nil
 	case oip.BF16:
-		return &halfBuilder{dt: dt, conv: oip.Float32ToBFloat16}, nil
+		return &halfBuilder{data: make([]uint16, 0, size), dt: dt, conv: oip.Float32ToBFloat16}, nil
 	case oip.Int8:
-		return &intBuilder[int8]{lo: math.MinInt8, hi: math.MaxInt8}, nil
+		return &intBuilder[int8]{data: make([]int8, 0, size), lo: math.MinInt8, hi: math.MaxInt8}, nil
 	case oip.Int16:
-		return &intBuilder[int16]{lo: math.MinInt16, hi: math.MaxInt16}, nil
+		return &intBuilder[int16]{data: make([]int16, 0, size), lo: math.MinInt16, hi: math.MaxInt16}, nil
 	case oip.Int32:
-		return &intBuilder[int32]{lo: math.MinInt32, hi: math.MaxInt32}, nil
+		return &intBuilder[int32]{data: make([]int32, 0, size), lo: math.MinInt32, hi: math.MaxInt32}, nil
 	case oip.Int64:
-		return &intBuilder[int64]{lo: math.MinInt64, hi: math.MaxInt64}, nil
+		return &intBuilder[int64]{data: make([]int64, 0, size), lo: math.MinInt64, hi: math.MaxInt64}, nil
 	case oip.Uint8:
-		return &intBuilder[uint8]{hi: math.MaxUint8}, nil
+		return &intBuilder[uint8]{data: make([]uint8, 0, size), hi: math.MaxUint8}, nil
 	case oip.Uint16:
-		return &intBuilder[uint16]{hi: math.MaxUint16}, nil
+		return &intBuilder[uint16]{data: make([]uint16, 0, size), hi: math.MaxUint16}, nil
 	case oip.Uint32:
-		return &intBuilder[uint32]{hi: math.MaxUint32}, nil
+		return &intBuilder[uint32]{data: make([]uint32, 0, size), hi: math.MaxUint32}, nil
 	case oip.Uint64:
-		return &intBuilder[uint64]{hi: math.MaxInt64}, nil
+		return &intBuilder[uint64]{data: make([]uint64, 0, size), hi: math.MaxInt64}, nil
 	case oip.Bool:
-		return &boolBuilder{}, nil
+		return &boolBuilder{data: make([]bool, 0, size)}, nil
 	case oip.Bytes:
-		return &bytesBuilder{}, nil
+		return &bytesBuilder{data: make([][]byte, 0, size)}, nil
 	}
 	return nil, fmt.Errorf("input datatype %s is not supported", dt)
 }
