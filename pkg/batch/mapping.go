@@ -144,19 +144,20 @@ func (b *inputBinding) setWidth(w int) error {
 	return nil
 }
 
-// cells flattens the row's values for this input into buf.
-func (b *inputBinding) cells(row Row, buf []Value) ([]Value, error) {
+// cells flattens the row's values for this input into buf, as pointers
+// into the row.
+func (b *inputBinding) cells(row Row, buf []*Value) ([]*Value, error) {
 	buf = buf[:0]
 	if len(b.cols) > 1 {
 		for _, c := range b.cols {
 			if row[c].Kind == KindList {
 				return nil, fmt.Errorf("column %q holds a list; input %q takes one value per column", b.columns[0], b.meta.Name)
 			}
-			buf = append(buf, row[c])
+			buf = append(buf, &row[c])
 		}
 		return buf, nil
 	}
-	buf = flatten(buf, row[b.cols[0]])
+	buf = flatten(buf, &row[b.cols[0]])
 	if len(buf) != b.width {
 		return nil, fmt.Errorf("column %q has %d values; input %q takes %d", b.columns[0], len(buf), b.meta.Name, b.width)
 	}
@@ -172,18 +173,18 @@ func (b *inputBinding) learnWidth(rows []Row, errs []error) error {
 	}
 	for i, r := range rows {
 		if errs[i] == nil && !r[b.cols[0]].IsNull() {
-			return b.setWidth(len(flatten(nil, r[b.cols[0]])))
+			return b.setWidth(len(flatten(nil, &r[b.cols[0]])))
 		}
 	}
 	return nil
 }
 
-func flatten(dst []Value, v Value) []Value {
+func flatten(dst []*Value, v *Value) []*Value {
 	if v.Kind != KindList {
 		return append(dst, v)
 	}
-	for _, e := range v.List {
-		dst = flatten(dst, e)
+	for i := range v.List {
+		dst = flatten(dst, &v.List[i])
 	}
 	return dst
 }

@@ -152,9 +152,9 @@ func (p *parquetReader) convert(row Row, pr parquet.Row) Row {
 		if fi < 0 {
 			continue
 		}
-		col := p.columns[fi]
+		col := &p.columns[fi]
 		if !col.list {
-			row[fi] = parquetValue(v)
+			setParquetValue(&row[fi], v)
 			continue
 		}
 		def := v.DefinitionLevel()
@@ -170,34 +170,41 @@ func (p *parquetReader) convert(row Row, pr parquet.Row) Row {
 				continue
 			}
 		}
-		elem := Null()
+		list := append(row[fi].List, Value{})
 		if def == col.maxDef {
-			elem = parquetValue(v)
+			setParquetValue(&list[len(list)-1], v)
 		}
-		row[fi].List = append(row[fi].List, elem)
+		row[fi].List = list
 	}
 	return row
 }
 
-func parquetValue(v parquet.Value) Value {
+// setParquetValue sets dst, a null cell, to v. It writes only the fields
+// v's kind uses, which spares the garbage collector's write barriers on
+// the cell's pointers for numbers.
+func setParquetValue(dst *Value, v parquet.Value) {
 	if v.IsNull() {
-		return Null()
+		return
 	}
 	switch v.Kind() {
 	case parquet.Boolean:
-		return Bool(v.Boolean())
+		dst.Kind = KindBool
+		if v.Boolean() {
+			dst.Int = 1
+		}
 	case parquet.Int32:
-		return Int(int64(v.Int32()))
+		dst.Kind, dst.Int = KindInt, int64(v.Int32())
 	case parquet.Int64:
-		return Int(v.Int64())
+		dst.Kind, dst.Int = KindInt, v.Int64()
 	case parquet.Float:
-		return Float32(v.Float())
+		dst.Kind, dst.Float = KindFloat32, float64(v.Float())
 	case parquet.Double:
-		return Float64(v.Double())
+		dst.Kind, dst.Float = KindFloat64, v.Double()
 	case parquet.Int96:
-		return String(v.Int96().String())
+		dst.Kind, dst.Str = KindString, v.Int96().String()
+	default:
+		dst.Kind, dst.Str = KindString, string(v.ByteArray())
 	}
-	return String(string(v.ByteArray()))
 }
 
 func (p *parquetReader) Skip(n int64) (int64, error) {
@@ -315,7 +322,7 @@ func (p *parquetWriter) writeCells(n int, cell func(r, c int) *Value) error {
 // or one per list element) to vals.
 func appendParquetCell(vals []parquet.Value, v *Value, f Field, c int) ([]parquet.Value, error) {
 	switch {
-	case v.IsNull():
+	case v.Kind == KindNull:
 		return append(vals, parquet.NullValue().Level(0, 0, c)), nil
 	case f.Kind == KindList:
 		if v.Kind != KindList {

@@ -168,7 +168,7 @@ func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 
 // rowScratch is the memory addRow reuses from row to row.
 type rowScratch struct {
-	cells []Value
+	cells []*Value
 	marks []int
 }
 

@@ -9,7 +9,7 @@ import (
 
 // tensorBuilder collects the elements of one input tensor, row by row.
 type tensorBuilder interface {
-	add(v Value) error
+	add(v *Value) error
 	// len is the number of elements added; truncate drops the ones past n.
 	len() int
 	truncate(n int)
@@ -53,8 +53,8 @@ func newTensorBuilder(dt oip.Datatype, size int) (tensorBuilder, error) {
 
 type floatBuilder[T float32 | float64] struct{ data []T }
 
-func (b *floatBuilder[T]) add(v Value) error {
-	f, err := toFloat(v)
+func (b *floatBuilder[T]) add(v *Value) error {
+	f, err := toFloat(*v)
 	b.data = append(b.data, T(f))
 	return err
 }
@@ -69,8 +69,8 @@ type intBuilder[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint6
 	lo, hi int64
 }
 
-func (b *intBuilder[T]) add(v Value) error {
-	i, err := toInt(v, b.lo, b.hi)
+func (b *intBuilder[T]) add(v *Value) error {
+	i, err := toInt(*v, b.lo, b.hi)
 	b.data = append(b.data, T(i))
 	return err
 }
@@ -86,8 +86,8 @@ type halfBuilder struct {
 	conv func(float32) uint16
 }
 
-func (b *halfBuilder) add(v Value) error {
-	f, err := toFloat(v)
+func (b *halfBuilder) add(v *Value) error {
+	f, err := toFloat(*v)
 	b.data = append(b.data, b.conv(float32(f)))
 	return err
 }
@@ -102,8 +102,8 @@ func (b *halfBuilder) tensor(name string, shape []int64) *oip.Tensor {
 
 type boolBuilder struct{ data []bool }
 
-func (b *boolBuilder) add(v Value) error {
-	x, err := toBool(v)
+func (b *boolBuilder) add(v *Value) error {
+	x, err := toBool(*v)
 	b.data = append(b.data, x)
 	return err
 }
@@ -115,8 +115,8 @@ func (b *boolBuilder) tensor(name string, shape []int64) *oip.Tensor {
 
 type bytesBuilder struct{ data [][]byte }
 
-func (b *bytesBuilder) add(v Value) error {
-	x, err := toBytes(v)
+func (b *bytesBuilder) add(v *Value) error {
+	x, err := toBytes(*v)
 	b.data = append(b.data, x)
 	return err
 }
