@@ -61,109 +61,114 @@ func outputKind(dt oip.Datatype) (Kind, error) {
 	return 0, fmt.Errorf("datatype %q is not supported", dt)
 }
 
-// tensorCells converts every element of a tensor to a cell.
-func tensorCells(t *oip.Tensor) ([]Value, error) {
+// cellSetter returns a function that sets dst, a null cell, to the i-th
+// element of t. It writes only the fields the element's kind uses, which
+// spares the garbage collector's write barriers on the cell's pointers.
+func cellSetter(t *oip.Tensor) (func(dst *Value, i int), error) {
 	switch t.Datatype {
 	case oip.FP32:
-		return cells(t, func(x float32) Value { return Float32(x) })
+		return setter(t, setFloat[float32](KindFloat32))
 	case oip.FP64:
-		return cells(t, Float64)
+		return setter(t, setFloat[float64](KindFloat64))
 	case oip.FP16, oip.BF16:
 		conv := oip.Float16ToFloat32
 		if t.Datatype == oip.BF16 {
 			conv = oip.BFloat16ToFloat32
 		}
 		bits, err := oip.HalfBits(t)
-		return convertAll(bits, func(x uint16) Value { return Float32(conv(x)) }), err
+		return func(dst *Value, i int) { dst.Kind, dst.Float = KindFloat32, float64(conv(bits[i])) }, err
 	case oip.Bool:
-		return cells(t, Bool)
+		return setter(t, func(dst *Value, x bool) { *dst = Bool(x) })
 	case oip.Int8:
-		return cells(t, func(x int8) Value { return Int(int64(x)) })
+		return setter(t, setInt[int8])
 	case oip.Int16:
-		return cells(t, func(x int16) Value { return Int(int64(x)) })
+		return setter(t, setInt[int16])
 	case oip.Int32:
-		return cells(t, func(x int32) Value { return Int(int64(x)) })
+		return setter(t, setInt[int32])
 	case oip.Int64:
-		return cells(t, Int)
+		return setter(t, setInt[int64])
 	case oip.Uint8:
-		return cells(t, func(x uint8) Value { return Int(int64(x)) })
+		return setter(t, setInt[uint8])
 	case oip.Uint16:
-		return cells(t, func(x uint16) Value { return Int(int64(x)) })
+		return setter(t, setInt[uint16])
 	case oip.Uint32:
-		return cells(t, func(x uint32) Value { return Int(int64(x)) })
+		return setter(t, setInt[uint32])
 	case oip.Uint64:
-		return cells(t, func(x uint64) Value {
+		return setter(t, func(dst *Value, x uint64) {
 			if x > math.MaxInt64 {
-				return Float64(float64(x))
+				dst.Kind, dst.Float = KindFloat64, float64(x)
+				return
 			}
-			return Int(int64(x))
+			setInt(dst, x)
 		})
 	case oip.Bytes:
-		return convertAll(t.Strings, func(x []byte) Value { return String(string(x)) }), nil
+		return func(dst *Value, i int) { dst.Kind, dst.Str = KindString, string(t.Strings[i]) }, nil
 	}
 	return nil, fmt.Errorf("output %q: datatype %q is not supported", t.Name, t.Datatype)
 }
 
-func cells[T oip.Element](t *oip.Tensor, cell func(T) Value) ([]Value, error) {
+func setter[T oip.Element](t *oip.Tensor, set func(*Value, T)) (func(dst *Value, i int), error) {
 	vals, err := oip.Values[T](t)
-	return convertAll(vals, cell), err
+	return func(dst *Value, i int) { set(dst, vals[i]) }, err
 }
 
-func convertAll[T any](xs []T, cell func(T) Value) []Value {
-	out := make([]Value, len(xs))
-	for i, x := range xs {
-		out[i] = cell(x)
-	}
-	return out
+func setFloat[T float32 | float64](kind Kind) func(*Value, T) {
+	return func(dst *Value, x T) { dst.Kind, dst.Float = kind, float64(x) }
 }
 
-// fillOutputs writes the output cells of n rows: out[r] gets one cell per
-// column. It checks that every output holds exactly n rows. List cells
-// share the memory of their output's converted elements.
+func setInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](dst *Value, x T) {
+	dst.Kind, dst.Int = KindInt, int64(x)
+}
+
+// fillOutputs writes the output cells of n rows into out, whose cells
+// must be null: out[r] gets one cell per column. It checks that every
+// output holds exactly n rows.
 func fillOutputs(cols []outputColumn, tensors []*oip.Tensor, n int, out []Row) error {
-	elems := make([][]Value, len(tensors))
+	setters := make([]func(*Value, int), len(tensors))
 	per := make([]int, len(tensors))
 	for i, t := range tensors {
-		count, err := t.NumElements()
+		elems, err := t.NumElements()
 		if err != nil {
 			return fmt.Errorf("output %q: %w", t.Name, err)
 		}
-		if len(t.Shape) == 0 || t.Shape[0] != int64(n) || (n > 0 && count%int64(n) != 0) {
+		if len(t.Shape) == 0 || t.Shape[0] != int64(n) || (n > 0 && elems%int64(n) != 0) {
 			return fmt.Errorf("output %q has shape %v for %d rows", t.Name, t.Shape, n)
 		}
 		if n > 0 {
-			per[i] = int(count) / n
+			per[i] = int(elems) / n
 		}
-		if elems[i], err = tensorCells(t); err != nil {
+		if setters[i], err = cellSetter(t); err != nil {
 			return err
-		}
-		if len(elems[i]) < per[i]*n {
-			return fmt.Errorf("output %q holds %d values, fewer than its shape %v needs", t.Name, len(elems[i]), t.Shape)
 		}
 	}
 	if n == 0 {
 		return nil
 	}
 	for c, col := range cols {
-		vals, w := elems[col.output], per[col.output]
+		set, w := setters[col.output], per[col.output]
 		switch {
 		case col.elem >= 0:
 			if col.elem >= w {
 				return fmt.Errorf("output %q has %d values per row, fewer than its declared shape", tensors[col.output].Name, w)
 			}
 			for r := range n {
-				out[r][c] = vals[r*w+col.elem]
+				set(&out[r][c], r*w+col.elem)
 			}
 		case col.field.Kind == KindList:
+			// The elements of every list cell of the column, allocated at once.
+			lists := make([]Value, n*w)
+			for i := range lists {
+				set(&lists[i], i)
+			}
 			for r := range n {
-				out[r][c] = List(vals[r*w : (r+1)*w : (r+1)*w])
+				out[r][c] = List(lists[r*w : (r+1)*w : (r+1)*w])
 			}
 		default:
 			if w != 1 {
 				return fmt.Errorf("output %q has %d values per row where one was declared", tensors[col.output].Name, w)
 			}
 			for r := range n {
-				out[r][c] = vals[r]
+				set(&out[r][c], r)
 			}
 		}
 	}
