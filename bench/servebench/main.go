@@ -219,14 +219,19 @@ func ratios() error {
 // measure runs one load level and returns its result.
 type measure func() (loadgen.Result, error)
 
-// medians runs the measures in turn, rounds times, so that a slow spell of
-// the machine hits every side of a ratio alike, and returns each measure's
-// median result by throughput.
+// medians runs the measures in turn, rounds times, each round in the
+// other order than the last, so that a slow spell of the machine or a
+// position in the round favours no side of a ratio, and returns each
+// measure's median result by throughput.
 func medians(ms ...measure) ([]loadgen.Result, error) {
 	runs := make([][]loadgen.Result, len(ms))
-	for range rounds {
-		for i, m := range ms {
-			r, err := m()
+	for round := range rounds {
+		for k := range ms {
+			i := k
+			if round%2 == 1 {
+				i = len(ms) - 1 - k
+			}
+			r, err := ms[i]()
 			if err != nil {
 				return nil, err
 			}
