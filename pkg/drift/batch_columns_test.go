@@ -1,6 +1,7 @@
 package drift
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/kilnml/kiln/pkg/oip"
@@ -24,5 +25,34 @@ func TestBatchColumnsNamesSingleInputByFeatures(t *testing.T) {
 	in, _, _ = BatchColumns([]*oip.Tensor{x}, nil, []string{"only_one"})
 	if in[0].Name != "input_0" {
 		t.Errorf("mismatched feature names: %+v", in)
+	}
+}
+
+// TestColumnsReuseMemory: one Columns fed batches of different sizes one
+// after the other gives each batch exactly what BatchColumns gives it.
+func TestColumnsReuseMemory(t *testing.T) {
+	var c Columns
+	for _, rows := range []int{3, 1, 40, 2} {
+		x := make([]float32, rows*2)
+		probs := make([]float32, rows*3)
+		for i := range x {
+			x[i] = float32(rows*100 + i)
+		}
+		for i := range probs {
+			probs[i] = float32(i) / 10
+		}
+		inputs := []*oip.Tensor{oip.NewTensor("input", []int64{int64(rows), 2}, x)}
+		outputs := []*oip.Tensor{oip.NewTensor("probabilities", []int64{int64(rows), 3}, probs)}
+		wantIn, wantOut, err := BatchColumns(inputs, outputs, []string{"a", "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in, out, err := c.Of(inputs, outputs, []string{"a", "b"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(in, wantIn) || !reflect.DeepEqual(out, wantOut) {
+			t.Errorf("%d rows: got %+v %+v, want %+v %+v", rows, in, out, wantIn, wantOut)
+		}
 	}
 }

@@ -54,7 +54,8 @@ func BenchmarkFlush(b *testing.B) {
 
 // BenchmarkObserveRequest measures what a serving node does per answered
 // batch-1 request of a classifier: turn its tensors (4 features in; a label
-// and 3 probabilities out) into columns and add them to the window.
+// and 3 probabilities out) into columns, in reused memory, and add them to
+// the window.
 func BenchmarkObserveRequest(b *testing.B) {
 	features := []string{"a", "b", "c", "d"}
 	request := func(r *rand.Rand, rows int) (in, out []*oip.Tensor) {
@@ -91,9 +92,10 @@ func BenchmarkObserveRequest(b *testing.B) {
 		b.Fatal(err)
 	}
 	reqIn, reqOut := request(r, 1)
+	var cols Columns
 	b.ReportAllocs()
 	for b.Loop() {
-		in, out, err := BatchColumns(reqIn, reqOut, features)
+		in, out, err := cols.Of(reqIn, reqOut, features)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -40,11 +40,28 @@ func categoryKey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) 
 // entry per column. BYTES tensors give Labels; integer and BOOL tensors give
 // Discrete Values.
 func TensorColumns(t *oip.Tensor, names []string) ([]Column, error) {
-	return appendTensorColumns(nil, t, names)
+	return new(Columns).appendTensor(nil, t, names)
 }
 
-// appendTensorColumns appends t's columns (see TensorColumns) to dst.
-func appendTensorColumns(dst []Column, t *oip.Tensor, names []string) ([]Column, error) {
+// Columns turns batches of tensors into Columns, as BatchColumns does,
+// reusing its memory from call to call: what Of returns is valid until its
+// next call. A serving node keeps one per monitored version, on the
+// goroutine that feeds the Monitor (which copies what it keeps). It is not
+// safe for concurrent use; the zero value is ready.
+type Columns struct {
+	in, out []Column
+	values  []float64
+	names   map[columnNames][]string
+}
+
+// columnNames identifies the generated names of a tensor's columns.
+type columnNames struct {
+	tensor string
+	width  int
+}
+
+// appendTensor appends t's columns (see TensorColumns) to dst.
+func (c *Columns) appendTensor(dst []Column, t *oip.Tensor, names []string) ([]Column, error) {
 	if len(t.Shape) == 0 {
 		return nil, fmt.Errorf("tensor %q is a scalar; want a batch dimension", t.Name)
 	}
@@ -59,18 +76,18 @@ func appendTensorColumns(dst []Column, t *oip.Tensor, names []string) ([]Column,
 	if len(names) > 0 && len(names) != width {
 		return nil, fmt.Errorf("tensor %q has %d values per row, but %d names were given", t.Name, width, len(names))
 	}
+	if len(names) == 0 && width > 1 {
+		names = c.generatedNames(t.Name, width)
+	}
 	start := len(dst)
 	dst = slices.Grow(dst, width)[:start+width]
 	cols := dst[start:]
 	for k := range cols {
-		switch {
-		case len(names) > 0:
-			cols[k].Name = names[k]
-		case width == 1:
-			cols[k].Name = t.Name
-		default:
-			cols[k].Name = t.Name + "_" + strconv.Itoa(k)
+		name := t.Name
+		if len(names) > 0 {
+			name = names[k]
 		}
+		cols[k] = Column{Name: name}
 	}
 	if t.Datatype == oip.Bytes {
 		for k := range cols {
@@ -85,7 +102,10 @@ func appendTensorColumns(dst []Column, t *oip.Tensor, names []string) ([]Column,
 	if err != nil {
 		return nil, err
 	}
-	values := make([]float64, rows*width) // one allocation for all columns
+	// All columns share one stretch of the reused buffer.
+	from := len(c.values)
+	c.values = slices.Grow(c.values, rows*width)[:from+rows*width]
+	values := c.values[from:]
 	for k := range cols {
 		cols[k].Discrete = discrete
 		cols[k].Values = values[k*rows : (k+1)*rows : (k+1)*rows]
@@ -95,6 +115,29 @@ func appendTensorColumns(dst []Column, t *oip.Tensor, names []string) ([]Column,
 	}
 	return dst, nil
 }
+
+// generatedNames names the K columns of a tensor name_0 ... name_{K-1},
+// remembering the names of a few tensors so as not to make them again.
+func (c *Columns) generatedNames(tensor string, width int) []string {
+	key := columnNames{tensor, width}
+	if names, ok := c.names[key]; ok {
+		return names
+	}
+	names := make([]string, width)
+	for k := range names {
+		names[k] = tensor + "_" + strconv.Itoa(k)
+	}
+	if c.names == nil {
+		c.names = map[columnNames][]string{}
+	}
+	if len(c.names) < maxRememberedNames {
+		c.names[key] = names
+	}
+	return names
+}
+
+// maxRememberedNames bounds the tensors whose column names Columns keeps.
+const maxRememberedNames = 64
 
 // elementReader returns a function reading element i of a numeric or BOOL
 // tensor as a float64, and whether the datatype is discrete.

@@ -57,6 +57,7 @@ type observation struct {
 type driftRecorder struct {
 	model, version string
 	monitor        *drift.Monitor
+	columns        drift.Columns // used by run's goroutine only
 	features       []string
 	queue          chan observation
 	metrics        *Metrics
@@ -133,7 +134,7 @@ func (d *driftRecorder) drain() {
 
 // add puts a request's rows into the monitor's window.
 func (d *driftRecorder) add(o observation) {
-	if inputs, outputs, err := drift.BatchColumns(o.inputs, o.outputs, d.features); err == nil {
+	if inputs, outputs, err := d.columns.Of(o.inputs, o.outputs, d.features); err == nil {
 		d.monitor.Observe(o.at, inputs, outputs)
 	}
 }
