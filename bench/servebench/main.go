@@ -69,11 +69,12 @@ type node struct {
 	http   *httptest.Server
 }
 
-func startNode(name, path string, batching bool) (*node, error) {
-	return startNodeWith(name, path, serve.ModelConfig{Batching: serve.BatchingConfig{Enabled: &batching}})
+// batching is the model settings with batching on or off.
+func batching(on bool) serve.ModelConfig {
+	return serve.ModelConfig{Batching: serve.BatchingConfig{Enabled: &on}}
 }
 
-func startNodeWith(name, path string, settings serve.ModelConfig) (*node, error) {
+func startNode(name, path string, settings serve.ModelConfig) (*node, error) {
 	cfg := &serve.Config{Defaults: settings}
 	models := serve.NewManager(serve.ManagerOptions{Config: cfg})
 	if err := models.Load(serve.Source{Name: name, Version: 1, Path: path}); err != nil {
@@ -92,7 +93,7 @@ var irisRequest = &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("input",
 
 // requestPath prints latency and allocations of one client's requests.
 func requestPath() error {
-	n, err := startNode("iris", irisPath, true)
+	n, err := startNode("iris", irisPath, batching(true))
 	if err != nil {
 		return err
 	}
@@ -146,11 +147,11 @@ func ratios() error {
 	fmt.Println("|---|---|---|---|---|")
 
 	// 1 and 2: the classifier, 64 clients, against the HTTP floor and with batching off.
-	iris := func(batching bool) measure {
-		return func() (loadgen.Result, error) { return loadServer("iris", irisPath, batching, irisRequest, 64, false) }
+	iris := func(settings serve.ModelConfig) measure {
+		return func() (loadgen.Result, error) { return loadServer("iris", irisPath, settings, irisRequest, 64, false) }
 	}
 	floor := func() (loadgen.Result, error) { return loadFloor(irisRequest, 64) }
-	r, err := medians(iris(true), floor, iris(false))
+	r, err := medians(iris(batching(true)), floor, iris(batching(false)))
 	if err != nil {
 		return err
 	}
@@ -165,7 +166,7 @@ func ratios() error {
 	}
 	defer os.RemoveAll(filepath.Dir(mlp))
 	row := oip.NewTensor("x", []int64{1, mlpWidth}, randomFloats(mlpWidth))
-	served, err := loadServer("mlp", mlp, true, &oip.InferRequest{Inputs: []*oip.Tensor{row}}, 16, true)
+	served, err := loadServer("mlp", mlp, batching(true), &oip.InferRequest{Inputs: []*oip.Tensor{row}}, 16, true)
 	if err != nil {
 		return err
 	}
@@ -177,7 +178,7 @@ func ratios() error {
 		mlpLayers, mlpWidth, bestBatch, served.RowThroughput, best, served.RowThroughput/best)
 
 	// 4: one client's p99 against the in-process Run.
-	one, err := loadServer("iris", irisPath, true, irisRequest, 1, false)
+	one, err := loadServer("iris", irisPath, batching(true), irisRequest, 1, false)
 	if err != nil {
 		return err
 	}
@@ -199,15 +200,7 @@ func ratios() error {
 		return err
 	}
 	defer os.RemoveAll(filepath.Dir(profile))
-	monitored := func() (loadgen.Result, error) {
-		n, err := startNodeWith("iris", irisPath, serve.ModelConfig{Drift: serve.DriftConfig{Profile: profile}})
-		if err != nil {
-			return loadgen.Result{}, err
-		}
-		defer n.close()
-		return load(n.http.URL, "iris", irisRequest, 64, false)
-	}
-	r, err = medians(monitored, iris(true))
+	r, err = medians(iris(serve.ModelConfig{Drift: serve.DriftConfig{Profile: profile}}), iris(batching(true)))
 	if err != nil {
 		return err
 	}
@@ -246,9 +239,10 @@ func medians(ms ...measure) ([]loadgen.Result, error) {
 	return out, nil
 }
 
-// loadServer serves one model and loads it from clients concurrent clients.
-func loadServer(name, path string, batching bool, req *oip.InferRequest, clients int, binary bool) (loadgen.Result, error) {
-	n, err := startNode(name, path, batching)
+// loadServer serves one model with the given settings and loads it from
+// clients concurrent clients.
+func loadServer(name, path string, settings serve.ModelConfig, req *oip.InferRequest, clients int, binary bool) (loadgen.Result, error) {
+	n, err := startNode(name, path, settings)
 	if err != nil {
 		return loadgen.Result{}, err
 	}

@@ -62,8 +62,7 @@ func outputKind(dt oip.Datatype) (Kind, error) {
 }
 
 // cellSetter returns a function that sets dst, a null cell, to the i-th
-// element of t. It writes only the fields the element's kind uses, which
-// spares the garbage collector's write barriers on the cell's pointers.
+// element of t (see Value's set methods).
 func cellSetter(t *oip.Tensor) (func(dst *Value, i int), error) {
 	switch t.Datatype {
 	case oip.FP32:
@@ -76,9 +75,9 @@ func cellSetter(t *oip.Tensor) (func(dst *Value, i int), error) {
 			conv = oip.BFloat16ToFloat32
 		}
 		bits, err := oip.HalfBits(t)
-		return func(dst *Value, i int) { dst.Kind, dst.Float = KindFloat32, float64(conv(bits[i])) }, err
+		return func(dst *Value, i int) { dst.setFloat(KindFloat32, float64(conv(bits[i]))) }, err
 	case oip.Bool:
-		return setter(t, func(dst *Value, x bool) { *dst = Bool(x) })
+		return setter(t, (*Value).setBool)
 	case oip.Int8:
 		return setter(t, setInt[int8])
 	case oip.Int16:
@@ -96,13 +95,13 @@ func cellSetter(t *oip.Tensor) (func(dst *Value, i int), error) {
 	case oip.Uint64:
 		return setter(t, func(dst *Value, x uint64) {
 			if x > math.MaxInt64 {
-				dst.Kind, dst.Float = KindFloat64, float64(x)
+				dst.setFloat(KindFloat64, float64(x))
 				return
 			}
-			setInt(dst, x)
+			dst.setInt(int64(x))
 		})
 	case oip.Bytes:
-		return func(dst *Value, i int) { dst.Kind, dst.Str = KindString, string(t.Strings[i]) }, nil
+		return func(dst *Value, i int) { dst.setString(string(t.Strings[i])) }, nil
 	}
 	return nil, fmt.Errorf("output %q: datatype %q is not supported", t.Name, t.Datatype)
 }
@@ -113,11 +112,11 @@ func setter[T oip.Element](t *oip.Tensor, set func(*Value, T)) (func(dst *Value,
 }
 
 func setFloat[T float32 | float64](kind Kind) func(*Value, T) {
-	return func(dst *Value, x T) { dst.Kind, dst.Float = kind, float64(x) }
+	return func(dst *Value, x T) { dst.setFloat(kind, float64(x)) }
 }
 
-func setInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](dst *Value, x T) {
-	dst.Kind, dst.Int = KindInt, int64(x)
+func setInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32](dst *Value, x T) {
+	dst.setInt(int64(x))
 }
 
 // fillOutputs writes the output cells of n rows into out, whose cells

@@ -179,31 +179,26 @@ func (p *parquetReader) convert(row Row, pr parquet.Row) Row {
 	return row
 }
 
-// setParquetValue sets dst, a null cell, to v. It writes only the fields
-// v's kind uses, which spares the garbage collector's write barriers on
-// the cell's pointers for numbers.
+// setParquetValue sets dst, a null cell, to v (see Value's set methods).
 func setParquetValue(dst *Value, v parquet.Value) {
 	if v.IsNull() {
 		return
 	}
 	switch v.Kind() {
 	case parquet.Boolean:
-		dst.Kind = KindBool
-		if v.Boolean() {
-			dst.Int = 1
-		}
+		dst.setBool(v.Boolean())
 	case parquet.Int32:
-		dst.Kind, dst.Int = KindInt, int64(v.Int32())
+		dst.setInt(int64(v.Int32()))
 	case parquet.Int64:
-		dst.Kind, dst.Int = KindInt, v.Int64()
+		dst.setInt(v.Int64())
 	case parquet.Float:
-		dst.Kind, dst.Float = KindFloat32, float64(v.Float())
+		dst.setFloat(KindFloat32, float64(v.Float()))
 	case parquet.Double:
-		dst.Kind, dst.Float = KindFloat64, v.Double()
+		dst.setFloat(KindFloat64, v.Double())
 	case parquet.Int96:
-		dst.Kind, dst.Str = KindString, v.Int96().String()
+		dst.setString(v.Int96().String())
 	default:
-		dst.Kind, dst.Str = KindString, string(v.ByteArray())
+		dst.setString(string(v.ByteArray()))
 	}
 }
 
