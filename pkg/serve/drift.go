@@ -20,8 +20,8 @@ type DriftConfig struct {
 	// from a local file; registry versions carry their own.
 	Profile string `yaml:"profile"`
 	// QueueSize is how many answered requests may wait to be added to the
-	// window (it is drained every 10ms); beyond it their rows are dropped
-	// and counted. Default 4096.
+	// window (it is drained 10ms after its first request); beyond it their
+	// rows are dropped and counted. Default 4096.
 	QueueSize int `yaml:"queue_size"`
 	// Window, tests and thresholds: see drift.Config.
 	drift.Config `yaml:",inline"`
@@ -60,10 +60,13 @@ type driftRecorder struct {
 	columns        drift.Columns // used by run's goroutine only
 	features       []string
 	queue          chan observation
-	metrics        *Metrics
-	latest         atomic.Pointer[drift.Report]
-	dropped        atomic.Int64
-	stop, done     chan struct{}
+	// scheduled is set while a drain is due; wake tells run to do it.
+	scheduled  atomic.Bool
+	wake       chan struct{}
+	metrics    *Metrics
+	latest     atomic.Pointer[drift.Report]
+	dropped    atomic.Int64
+	stop, done chan struct{}
 }
 
 func newDriftRecorder(model, version string, p *drift.Profile, cfg DriftConfig, m *Metrics) (*driftRecorder, error) {
@@ -77,7 +80,8 @@ func newDriftRecorder(model, version string, p *drift.Profile, cfg DriftConfig, 
 	}
 	d := &driftRecorder{
 		model: model, version: version, monitor: monitor, metrics: m,
-		queue: make(chan observation, size), stop: make(chan struct{}), done: make(chan struct{}),
+		queue: make(chan observation, size), wake: make(chan struct{}, 1),
+		stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	for _, f := range p.Features {
 		d.features = append(d.features, f.Name)
@@ -86,10 +90,17 @@ func newDriftRecorder(model, version string, p *drift.Profile, cfg DriftConfig, 
 	return d, nil
 }
 
-// observe queues an answered request without waiting; a full queue drops it.
+// observe queues an answered request without waiting; a full queue drops
+// it. The first request queued since the last drain schedules the next.
 func (d *driftRecorder) observe(inputs, outputs []*oip.Tensor) {
 	select {
 	case d.queue <- observation{at: time.Now(), inputs: inputs, outputs: outputs}:
+		if !d.scheduled.Load() && !d.scheduled.Swap(true) {
+			select {
+			case d.wake <- struct{}{}:
+			default: // a wake is already pending
+			}
+		}
 	default:
 		rows := int64(1)
 		if len(inputs) > 0 && len(inputs[0].Shape) > 0 {
@@ -100,18 +111,26 @@ func (d *driftRecorder) observe(inputs, outputs []*oip.Tensor) {
 	}
 }
 
-// drainInterval is how often the recorder takes the queued requests: waking
-// it per request would cost the request path more than the monitoring does.
-const drainInterval = 10 * time.Millisecond
+// drainDelay is how long the recorder lets requests gather before it takes
+// them: waking it per request would cost the request path more than the
+// monitoring does. An idle recorder only wakes each second, for windows
+// due by time.
+const drainDelay = 10 * time.Millisecond
 
 func (d *driftRecorder) run() {
 	defer close(d.done)
-	tick := time.NewTicker(drainInterval)
+	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	gather := time.NewTimer(drainDelay)
+	gather.Stop() // started by the first wake
 	for {
 		select {
-		case now := <-tick.C:
+		case <-d.wake:
+			gather.Reset(drainDelay)
+		case <-gather.C:
+			d.scheduled.Store(false) // requests queued from now on schedule the next drain
 			d.drain()
+		case now := <-tick.C:
 			d.flush(now) // a window due by time
 		case <-d.stop:
 			return
