@@ -3,10 +3,13 @@ package batch
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"reflect"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // nopCloser adapts a bytes.Reader to ReadAtCloser.
@@ -165,5 +168,93 @@ func TestParquetSkipSeeks(t *testing.T) {
 	got, _, _ := r.Read(nil, nil, 100)
 	if len(got) != 10 || got[0][0].Int != 990 {
 		t.Fatalf("after skip got %d rows starting %v", len(got), got)
+	}
+}
+
+// TestParquetReadsOtherWritersLayouts reads a file written by parquet-go's
+// own struct writer: required columns, a dictionary-encoded string, lists
+// longer than a page, small pages and several row groups, in reads of
+// uneven sizes and after a seek.
+func TestParquetReadsOtherWritersLayouts(t *testing.T) {
+	type record struct {
+		ID    int64     `parquet:"id"`
+		Name  string    `parquet:"name,dict"`
+		Score *float64  `parquet:"score,optional"`
+		Vec   []float32 `parquet:"vec,list"`
+	}
+	const n = 300
+	want := make([]record, n)
+	for i := range want {
+		want[i] = record{ID: int64(i), Name: fmt.Sprint("class-", i%3)}
+		if i%4 != 0 {
+			s := float64(i) / 2
+			want[i].Score = &s
+		}
+		want[i].Vec = make([]float32, i%7*400) // up to 2400 elements: longer than a page
+		for k := range want[i].Vec {
+			want[i].Vec[k] = float32(i) + float32(k)/4096
+		}
+	}
+	var buf bytes.Buffer
+	w := parquet.NewGenericWriter[record](&buf, parquet.PageBufferSize(512), parquet.MaxRowsPerRowGroup(64))
+	if _, err := w.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	open := func() RowReader {
+		r, err := NewRowReader(Parquet, nopCloser{bytes.NewReader(buf.Bytes())}, int64(buf.Len()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	check := func(i int, row Row) {
+		t.Helper()
+		rec := want[i]
+		if !reflect.DeepEqual(row[0], Int(rec.ID)) || !reflect.DeepEqual(row[1], String(rec.Name)) {
+			t.Fatalf("row %d: id, name = %v, %v; want %d, %q", i, row[0], row[1], rec.ID, rec.Name)
+		}
+		if (rec.Score == nil) != row[2].IsNull() || (rec.Score != nil && !reflect.DeepEqual(row[2], Float64(*rec.Score))) {
+			t.Fatalf("row %d: score = %v, want %v", i, row[2], rec.Score)
+		}
+		if row[3].Kind != KindList || len(row[3].List) != len(rec.Vec) {
+			t.Fatalf("row %d: vec has %d elements, want %d", i, len(row[3].List), len(rec.Vec))
+		}
+		for k, v := range row[3].List {
+			if !reflect.DeepEqual(v, Float32(rec.Vec[k])) {
+				t.Fatalf("row %d: vec[%d] = %v, want %v", i, k, v, rec.Vec[k])
+			}
+		}
+	}
+	r := open()
+	var got []Row
+	for size := 1; ; size = size%97 + 13 {
+		var err error
+		got, _, err = r.Read(got, nil, size)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != n {
+		t.Fatalf("read %d rows, want %d", len(got), n)
+	}
+	for i, row := range got {
+		check(i, row)
+	}
+	r = open()
+	if k, err := r.Skip(130); k != 130 || err != nil {
+		t.Fatalf("skip = %d, %v", k, err)
+	}
+	rows, _, err := r.Read(nil, nil, 5)
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("read after skip: %d rows, %v", len(rows), err)
+	}
+	for i, row := range rows {
+		check(130+i, row)
 	}
 }

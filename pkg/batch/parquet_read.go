@@ -1,0 +1,317 @@
+package batch
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+)
+
+// parquetReader reads a Parquet file column by column: each column's pages
+// are decoded straight into the cells of the rows being read, without
+// assembling Parquet rows first. Top-level columns may be scalars or lists
+// of scalars; other nested columns are refused.
+type parquetReader struct {
+	file    *parquet.File
+	fields  []Field
+	columns []*parquetColumn
+	total   int64
+	done    int64
+	// group is the row group being read, which ends at row groupEnd; -1
+	// before the first.
+	group    int
+	groupEnd int64
+}
+
+// parquetColumn says how one top-level Parquet field maps onto a column,
+// and reads its values in order across the pages of a row group.
+type parquetColumn struct {
+	leaf    int  // leaf column index
+	list    bool // a LIST (or repeated leaf) rather than a scalar
+	listDef int  // definition level at which the list exists but is empty
+	maxDef  int  // definition level of a present element
+
+	values parquet.ColumnChunkValueReader // the row group's values, nil before the first
+	buf    []parquet.Value                // values read, buf[pos:] still unused
+	pos    int
+}
+
+// parquetReadAhead is how many values a column decodes at a time.
+const parquetReadAhead = 1024
+
+func newParquetReader(r io.ReaderAt, size int64) (*parquetReader, error) {
+	pf, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.ReadBufferSize(1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("open Parquet: %w", err)
+	}
+	p := &parquetReader{file: pf, total: pf.NumRows(), group: -1}
+	schema := pf.Schema()
+	for _, f := range schema.Fields() {
+		field, col, err := parquetField(schema, f)
+		if err != nil {
+			return nil, err
+		}
+		p.fields = append(p.fields, field)
+		p.columns = append(p.columns, col)
+	}
+	return p, nil
+}
+
+// parquetField maps a top-level field onto a column.
+func parquetField(schema *parquet.Schema, f parquet.Field) (Field, *parquetColumn, error) {
+	path := []string{f.Name()}
+	node := parquet.Node(f)
+	list := false
+	switch {
+	case f.Leaf() && f.Repeated():
+		list = true
+	case !f.Leaf() && isParquetList(f):
+		inner := f.Fields()
+		if len(inner) == 1 && inner[0].Repeated() && !inner[0].Leaf() && len(inner[0].Fields()) == 1 && inner[0].Fields()[0].Leaf() {
+			elem := inner[0].Fields()[0]
+			path = append(path, inner[0].Name(), elem.Name())
+			node, list = elem, true
+		} else if len(inner) == 1 && inner[0].Repeated() && inner[0].Leaf() {
+			path = append(path, inner[0].Name())
+			node, list = inner[0], true
+		}
+	}
+	if !node.Leaf() {
+		return Field{}, nil, fmt.Errorf("Parquet column %q is a nested %s; only scalars and lists of scalars are supported", f.Name(), f.Type())
+	}
+	leaf, ok := schema.Lookup(path...)
+	if !ok {
+		return Field{}, nil, fmt.Errorf("Parquet column %q: leaf %s not found", f.Name(), strings.Join(path, "."))
+	}
+	kind := parquetKind(node)
+	col := &parquetColumn{leaf: leaf.ColumnIndex, list: list, maxDef: leaf.MaxDefinitionLevel}
+	field := Field{Name: f.Name(), Kind: kind}
+	if list {
+		field = Field{Name: f.Name(), Kind: KindList, Elem: kind}
+		if f.Optional() {
+			col.listDef = 1
+		}
+	}
+	return field, col, nil
+}
+
+// isParquetList reports whether a group node carries the LIST annotation.
+func isParquetList(n parquet.Node) bool {
+	lt := n.Type().LogicalType()
+	if lt == nil {
+		return false
+	}
+	_, ok := lt.Value.(*format.ListType)
+	return ok
+}
+
+func parquetKind(node parquet.Node) Kind {
+	switch node.Type().Kind() {
+	case parquet.Boolean:
+		return KindBool
+	case parquet.Int32, parquet.Int64:
+		return KindInt
+	case parquet.Float:
+		return KindFloat32
+	case parquet.Double:
+		return KindFloat64
+	}
+	return KindString
+}
+
+func (p *parquetReader) Fields() []Field { return p.fields }
+
+// Read reads up to n rows (at most 4096 at a time).
+func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
+	for n = min(n, 4096); n > 0 && p.done < p.total; {
+		if p.done >= p.groupEnd {
+			if err := p.seek(p.done); err != nil {
+				return dst, errs, err
+			}
+		}
+		rows := int(min(int64(n), p.groupEnd-p.done))
+		nf := len(p.fields)
+		cells := make([]Value, rows*nf)
+		for fi, col := range p.columns {
+			if err := col.fill(cells, nf, fi, rows); err != nil {
+				return dst, errs, fmt.Errorf("read Parquet column %q: %w", p.fields[fi].Name, err)
+			}
+		}
+		for i := range rows {
+			dst = append(dst, cells[i*nf:(i+1)*nf:(i+1)*nf])
+			errs = append(errs, nil)
+		}
+		p.done += int64(rows)
+		n -= rows
+	}
+	if p.done >= p.total {
+		return dst, errs, io.EOF
+	}
+	return dst, errs, nil
+}
+
+// seek positions every column at row, which must be below total.
+func (p *parquetReader) seek(row int64) error {
+	var start int64
+	for g, rg := range p.file.RowGroups() {
+		end := start + rg.NumRows()
+		if row >= end {
+			start = end
+			continue
+		}
+		chunks := rg.ColumnChunks()
+		for _, col := range p.columns {
+			if err := col.open(chunks[col.leaf], row-start); err != nil {
+				return fmt.Errorf("seek Parquet to row %d: %w", row, err)
+			}
+		}
+		p.group, p.groupEnd = g, end
+		return nil
+	}
+	return fmt.Errorf("seek Parquet to row %d: the file has %d rows", row, p.total)
+}
+
+func (p *parquetReader) Skip(n int64) (int64, error) {
+	n = min(n, p.total-p.done)
+	if n <= 0 {
+		return 0, nil
+	}
+	if p.done+n < p.total {
+		if err := p.seek(p.done + n); err != nil {
+			return 0, err
+		}
+	}
+	p.done += n
+	return n, nil
+}
+
+func (p *parquetReader) Fraction() float64 { return fraction(p.done, p.total) }
+
+func (p *parquetReader) Close() error {
+	var err error
+	for _, col := range p.columns {
+		err = errors.Join(err, col.close())
+	}
+	return err
+}
+
+// open starts reading chunk at row.
+func (c *parquetColumn) open(chunk parquet.ColumnChunk, row int64) error {
+	if err := c.close(); err != nil {
+		return err
+	}
+	c.values = parquet.NewColumnChunkValueReader(chunk)
+	return c.values.SeekToRow(row)
+}
+
+// close stops reading the row group.
+func (c *parquetColumn) close() error {
+	c.buf, c.pos = c.buf[:0], 0
+	if c.values == nil {
+		return nil
+	}
+	err := c.values.Close()
+	c.values = nil
+	return err
+}
+
+// peek returns the next value without consuming it; io.EOF at the end of
+// the row group.
+func (c *parquetColumn) peek() (*parquet.Value, error) {
+	if c.pos == len(c.buf) {
+		if cap(c.buf) == 0 {
+			c.buf = make([]parquet.Value, parquetReadAhead)
+		}
+		n, err := c.values.ReadValues(c.buf[:cap(c.buf)])
+		c.buf, c.pos = c.buf[:n], 0
+		if n == 0 {
+			return nil, err
+		}
+	}
+	return &c.buf[c.pos], nil
+}
+
+// fill sets cell fi of each of the next rows rows, cells holding stride
+// cells per row.
+func (c *parquetColumn) fill(cells []Value, stride, fi, rows int) error {
+	for r := range rows {
+		v, err := c.peek()
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("the column ends at row %d of %d in its row group", r, rows)
+		}
+		if err != nil {
+			return err
+		}
+		c.pos++
+		cell := &cells[r*stride+fi]
+		if !c.list {
+			setParquetValue(cell, *v)
+			continue
+		}
+		if err := c.fillList(cell, *v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// fillList sets cell to the list that starts with value first.
+func (c *parquetColumn) fillList(cell *Value, first parquet.Value) error {
+	def := first.DefinitionLevel()
+	if def < c.listDef {
+		return nil
+	}
+	cell.Kind = KindList
+	if def == c.listDef {
+		return nil
+	}
+	list := []Value{{}}
+	if def == c.maxDef {
+		setParquetValue(&list[0], first)
+	}
+	for {
+		v, err := c.peek()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if v.RepetitionLevel() == 0 {
+			break
+		}
+		c.pos++
+		list = append(list, Value{})
+		if v.DefinitionLevel() == c.maxDef {
+			setParquetValue(&list[len(list)-1], *v)
+		}
+	}
+	cell.List = list
+	return nil
+}
+
+// setParquetValue sets dst, a null cell, to v (see Value's set methods).
+func setParquetValue(dst *Value, v parquet.Value) {
+	if v.IsNull() {
+		return
+	}
+	switch v.Kind() {
+	case parquet.Boolean:
+		dst.setBool(v.Boolean())
+	case parquet.Int32:
+		dst.setInt(int64(v.Int32()))
+	case parquet.Int64:
+		dst.setInt(v.Int64())
+	case parquet.Float:
+		dst.setFloat(KindFloat32, float64(v.Float()))
+	case parquet.Double:
+		dst.setFloat(KindFloat64, v.Double())
+	case parquet.Int96:
+		dst.setString(v.Int96().String())
+	default:
+		dst.setString(string(v.ByteArray()))
+	}
+}
