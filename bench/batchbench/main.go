@@ -3,6 +3,9 @@
 // table: rows/s of the built CLI (a child process, so its peak RSS is its
 // own) beside the in-process ONNX Runtime throughput at the same batch
 // size, and the CLI's peak RSS for two input sizes (streaming keeps it flat).
+// A last row bounds what any batch scorer can reach here: the Parquet work
+// alone, through the library's fastest (typed) reader and writer, plus the
+// model, each row costing one core both, over all cores.
 //
 //	go run ./bench/batchbench
 package main
@@ -13,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	goruntime "runtime"
 	"syscall"
 	"time"
 
@@ -59,8 +63,9 @@ func run() error {
 	fmt.Println("| measurement | kiln batch rows/s | in-process rows/s | ratio | goal |")
 	fmt.Println("|---|---|---|---|---|")
 	var rss []float64
+	var in string
 	for _, rows := range []int{250_000, 1_000_000} {
-		in := filepath.Join(dir, fmt.Sprintf("in-%d.parquet", rows))
+		in = filepath.Join(dir, fmt.Sprintf("in-%d.parquet", rows))
 		if err := writeInput(in, rows); err != nil {
 			return err
 		}
@@ -73,6 +78,14 @@ func run() error {
 		fmt.Printf("| %d-row Parquet -> Parquet, batch %d, 2 workers | %.0f | %.0f | %.2f | >= 0.70 |\n", rows, batchSize, rate, inProcess, rate/inProcess)
 	}
 	fmt.Printf("| peak RSS of kiln batch, MiB (250k rows / 1M rows) | %.0f / %.0f | | | < %d |\n", rss[0], rss[1], rssGoalMiB)
+	alone, err := parquetOnly(in, filepath.Join(dir, "typed.parquet"))
+	if err != nil {
+		return err
+	}
+	cores := goruntime.NumCPU()
+	top := ceiling(cores, alone, inProcess)
+	fmt.Printf("| Parquet work alone: 1M rows read and written by parquet-go's typed structs, no model, one core | %.0f | | | |\n", alone)
+	fmt.Printf("| ceiling on %d cores: %d / (1/Parquet alone + 1/in-process) | %.0f | %.0f | %.2f | |\n", cores, cores, top, inProcess, top/inProcess)
 	return nil
 }
 

@@ -76,9 +76,11 @@ func toTensor(name string, v ort.Value) (*oip.Tensor, error) {
 		if err != nil {
 			return nil, err
 		}
+		// The strings are fresh copies out of ONNX Runtime, so the tensor's
+		// elements can share their bytes (tensors are never written to).
 		data := make([][]byte, len(strs))
 		for i, s := range strs {
-			data[i] = []byte(s)
+			data[i] = unsafe.Slice(unsafe.StringData(s), len(s))
 		}
 		return &oip.Tensor{Name: name, Datatype: oip.Bytes, Shape: t.GetShape(), Strings: data}, nil
 	case *ort.Sequence:
