@@ -78,14 +78,23 @@ func run() error {
 		fmt.Printf("| %d-row Parquet -> Parquet, batch %d, 2 workers | %.0f | %.0f | %.2f | >= 0.70 |\n", rows, batchSize, rate, inProcess, rate/inProcess)
 	}
 	fmt.Printf("| peak RSS of kiln batch, MiB (250k rows / 1M rows) | %.0f / %.0f | | | < %d |\n", rss[0], rss[1], rssGoalMiB)
-	alone, err := parquetOnly(in, filepath.Join(dir, "typed.parquet"))
+	typed, err := parquetOnly(in, filepath.Join(dir, "typed.parquet"))
+	if err != nil {
+		return err
+	}
+	values, err := parquetValuesOnly(in, filepath.Join(dir, "values.parquet"))
 	if err != nil {
 		return err
 	}
 	cores := goruntime.NumCPU()
-	top := ceiling(cores, alone, inProcess)
-	fmt.Printf("| Parquet work alone: 1M rows read and written by parquet-go's typed structs, no model, one core | %.0f | | | |\n", alone)
-	fmt.Printf("| ceiling on %d cores: %d / (1/Parquet alone + 1/in-process) | %.0f | %.0f | %.2f | |\n", cores, cores, top, inProcess, top/inProcess)
+	for _, c := range []struct {
+		how  string
+		rate float64
+	}{{"typed Go structs (columns known when compiled)", typed}, {"parquet.Values (columns known when it runs, as for kiln batch)", values}} {
+		top := ceiling(cores, c.rate, inProcess)
+		fmt.Printf("| Parquet work alone, one core, no model: 1M rows read and written as %s | %.0f | | | |\n", c.how, c.rate)
+		fmt.Printf("| ceiling on %d cores with that Parquet work: %d / (1/Parquet alone + 1/in-process) | %.0f | %.0f | %.2f | |\n", cores, cores, top, inProcess, top/inProcess)
+	}
 	return nil
 }
 
