@@ -116,12 +116,14 @@ func csvHeader(fields []Field) ([]byte, error) {
 	return b.Bytes(), err
 }
 
-func (c *csvWriter) Write(rows []Row) error { return c.writeCells(len(rows), rowCells(rows)) }
+func (c *csvWriter) Write(rows []Row) error {
+	return c.writeColumns(len(rows), rowViews(rows, len(c.record)))
+}
 
-func (c *csvWriter) writeCells(n int, cell func(r, c int) *Value) error {
+func (c *csvWriter) writeColumns(n int, cols []colView) error {
 	for r := range n {
 		for i := range c.record {
-			c.record[i] = cell(r, i).Text()
+			c.record[i] = cols[i].value(r).Text()
 		}
 		if err := c.w.Write(c.record); err != nil {
 			return err

@@ -29,9 +29,9 @@ func (e *chunkEncoder) settle(c *chunk) {
 	}
 	e.settled = true
 	for j, k := range e.keep {
-		for i, r := range c.rows {
+		for i := range c.in.n {
 			if c.errs[i] == nil {
-				settleKind(&e.fields[j], r[k])
+				settleKind(&e.fields[j], c.in.cols[k].value(i))
 			}
 		}
 	}
@@ -43,7 +43,7 @@ func (e *chunkEncoder) settle(c *chunk) {
 // encode writes the chunk's good rows, kept input columns then outputs,
 // into c.piece.
 func (e *chunkEncoder) encode(c *chunk) error {
-	good := make([]int, 0, len(c.rows))
+	good := make([]int, 0, c.in.n)
 	for i, err := range c.errs {
 		if err == nil {
 			good = append(good, i)
@@ -53,20 +53,19 @@ func (e *chunkEncoder) encode(c *chunk) error {
 		c.piece = nil
 		return nil
 	}
-	nkeep := len(e.keep)
-	cell := func(r, col int) *Value {
-		i := good[r]
-		if col < nkeep {
-			return &c.rows[i][e.keep[col]]
-		}
-		return &c.out[i][col-nkeep]
+	cols := make([]colView, 0, len(e.fields))
+	for _, k := range e.keep {
+		cols = append(cols, colView{col: c.in.cols[k], rows: good})
+	}
+	for _, o := range c.out {
+		cols = append(cols, colView{col: o})
 	}
 	pe, _ := e.pool.Get().(*pieceEncoder)
 	if pe == nil {
 		pe = newPieceEncoder(e.format, e.fields)
 	}
 	defer e.pool.Put(pe)
-	piece, err := pe.encode(len(good), cell)
+	piece, err := pe.encode(len(good), cols)
 	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.first, c.end-1, err)
 	}
@@ -96,12 +95,12 @@ func newPieceEncoder(f Format, fields []Field) *pieceEncoder {
 // encode returns n rows encoded as a piece that a part file of the
 // encoder's format appends: CSV lines without the header, JSONL lines, or a
 // whole Parquet file whose row groups the part splices in.
-func (pe *pieceEncoder) encode(n int, cell func(r, c int) *Value) ([]byte, error) {
+func (pe *pieceEncoder) encode(n int, cols []colView) ([]byte, error) {
 	pe.buf.Reset()
 	if pq, ok := pe.w.(*parquetWriter); ok {
 		defer pq.reset()
 	}
-	if err := pe.w.writeCells(n, cell); err != nil {
+	if err := pe.w.writeColumns(n, cols); err != nil {
 		return nil, err
 	}
 	if err := pe.w.Close(); err != nil {

@@ -71,16 +71,38 @@ type RowWriter interface {
 	Close() error
 }
 
-// cellWriter is a RowWriter that can also take n rows through a function
-// returning the cell at row r, column c, so that no Row is built.
+// cellWriter is a RowWriter that can also take n rows from columns, so
+// that no Row is built.
 type cellWriter interface {
 	RowWriter
-	writeCells(n int, cell func(r, c int) *Value) error
+	writeColumns(n int, cols []colView) error
 }
 
-// rowCells reads the cells of rows.
-func rowCells(rows []Row) func(r, c int) *Value {
-	return func(r, c int) *Value { return &rows[r][c] }
+// colView is a column seen through a list of its rows: output row i is
+// the column's row rows[i] (row i when rows is nil).
+type colView struct {
+	col  *column
+	rows []int
+}
+
+// row returns the column's row for output row i.
+func (v colView) row(i int) int {
+	if v.rows == nil {
+		return i
+	}
+	return v.rows[i]
+}
+
+// value returns the cell of output row i.
+func (v colView) value(i int) Value { return v.col.value(v.row(i)) }
+
+// rowViews shows rows of nf cells as columns.
+func rowViews(rows []Row, nf int) []colView {
+	views := make([]colView, nf)
+	for k, c := range tableOf(rows, nil, nf).cols {
+		views[k] = colView{col: c}
+	}
+	return views
 }
 
 // NewRowReader reads a file of format f from r (size bytes; parquet needs

@@ -89,11 +89,12 @@ func readTable(t testing.TB, path string) ([]Field, []Row) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	rows, errs, err := src.Read(nil, nil, 1<<20)
+	tab, err := src.ReadTable(1 << 20)
 	if !errors.Is(err, io.EOF) {
 		t.Fatalf("read %s: %v", path, err)
 	}
-	for i, e := range errs {
+	rows := tab.rows()
+	for i, e := range tab.errs {
 		if e != nil {
 			t.Fatalf("%s row %d: %v", path, i, e)
 		}

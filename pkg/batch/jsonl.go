@@ -224,9 +224,11 @@ func newJSONLWriter(w io.Writer, fields []Field) *jsonlWriter {
 	return &jsonlWriter{w: bufio.NewWriterSize(w, 256<<10), keys: keys}
 }
 
-func (j *jsonlWriter) Write(rows []Row) error { return j.writeCells(len(rows), rowCells(rows)) }
+func (j *jsonlWriter) Write(rows []Row) error {
+	return j.writeColumns(len(rows), rowViews(rows, len(j.keys)))
+}
 
-func (j *jsonlWriter) writeCells(n int, cell func(r, c int) *Value) error {
+func (j *jsonlWriter) writeColumns(n int, cols []colView) error {
 	for r := range n {
 		b := append(j.buf[:0], '{')
 		for i, k := range j.keys {
@@ -234,7 +236,7 @@ func (j *jsonlWriter) writeCells(n int, cell func(r, c int) *Value) error {
 				b = append(b, ',')
 			}
 			b = append(b, k...)
-			b = cell(r, i).AppendJSON(b)
+			b = cols[i].value(r).AppendJSON(b)
 		}
 		b = append(b, '}', '\n')
 		j.buf = b

@@ -144,36 +144,67 @@ func (b *inputBinding) setWidth(w int) error {
 	return nil
 }
 
-// cells flattens the row's values for this input into buf, as pointers
-// into the row.
-func (b *inputBinding) cells(row Row, buf []*Value) ([]*Value, error) {
-	buf = buf[:0]
-	if len(b.cols) > 1 {
-		for _, c := range b.cols {
-			if row[c].Kind == KindList {
-				return nil, fmt.Errorf("column %q holds a list; input %q takes one value per column", b.columns[0], b.meta.Name)
+// fill sets the input's elements of the rows at idx (row j of the batch
+// holds elements [j*width, (j+1)*width)), and marks in errs the rows whose
+// cells do not fit or convert; rows already marked are left alone.
+func (b *inputBinding) fill(bld tensorBuilder, in *table, idx []int, errs []error) {
+	w := b.width
+	var v Value // one cell at a time, so that cells are not allocated
+	if len(b.cols) == 1 {
+		// One column: its cell, a scalar or a list, gives the row's elements.
+		col := in.cols[b.cols[0]]
+		var cells []*Value
+		for j, r := range idx {
+			if errs[r] != nil {
+				continue
 			}
-			buf = append(buf, &row[c])
+			v = col.value(r)
+			if cells = flatten(cells[:0], &v); len(cells) != w {
+				errs[r] = fmt.Errorf("input %q: column %q has %d values; input %q takes %d", b.meta.Name, b.columns[0], len(cells), b.meta.Name, w)
+				continue
+			}
+			for e, cell := range cells {
+				if err := bld.set(j*w+e, cell); err != nil {
+					errs[r] = b.cellError(0, err)
+					break
+				}
+			}
 		}
-		return buf, nil
+		return
 	}
-	buf = flatten(buf, &row[b.cols[0]])
-	if len(buf) != b.width {
-		return nil, fmt.Errorf("column %q has %d values; input %q takes %d", b.columns[0], len(buf), b.meta.Name, b.width)
+	for k, c := range b.cols {
+		col := in.cols[c]
+		for j, r := range idx {
+			if errs[r] != nil {
+				continue
+			}
+			v = col.value(r)
+			if v.Kind == KindList {
+				errs[r] = fmt.Errorf("input %q: column %q holds a list; input %q takes one value per column", b.meta.Name, b.columns[k], b.meta.Name)
+				continue
+			}
+			if err := bld.set(j*w+k, &v); err != nil {
+				errs[r] = b.cellError(k, err)
+			}
+		}
 	}
-	return buf, nil
+}
+
+// cellError says which input and column a cell that does not convert feeds.
+func (b *inputBinding) cellError(k int, err error) error {
+	return fmt.Errorf("input %q: column %q: %w", b.meta.Name, b.columns[k], err)
 }
 
 // learnWidth sets the width of an input fed by one list column from the
 // first row that has a value there. It runs before rows are scored in
 // parallel; later rows must have the same width.
-func (b *inputBinding) learnWidth(rows []Row, errs []error) error {
+func (b *inputBinding) learnWidth(in *table, errs []error) error {
 	if b.width != 0 {
 		return nil
 	}
-	for i, r := range rows {
-		if errs[i] == nil && !r[b.cols[0]].IsNull() {
-			return b.setWidth(len(flatten(nil, &r[b.cols[0]])))
+	for i := range in.n {
+		if v := in.cols[b.cols[0]].value(i); errs[i] == nil && !v.IsNull() {
+			return b.setWidth(len(flatten(nil, &v)))
 		}
 	}
 	return nil

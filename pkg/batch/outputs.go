@@ -119,57 +119,83 @@ func setInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32](dst *Value
 	dst.setInt(int64(x))
 }
 
-// fillOutputs writes the output cells of n rows into out, whose cells
-// must be null: out[r] gets one cell per column. It checks that every
-// output holds exactly n rows.
-func fillOutputs(cols []outputColumn, tensors []*oip.Tensor, n int, out []Row) error {
+// outputTable makes the output columns of n rows from the model's
+// tensors, checking that every output holds exactly n rows.
+func outputTable(cols []outputColumn, tensors []*oip.Tensor, n int) ([]*column, error) {
 	setters := make([]func(*Value, int), len(tensors))
 	per := make([]int, len(tensors))
 	for i, t := range tensors {
 		elems, err := t.NumElements()
 		if err != nil {
-			return fmt.Errorf("output %q: %w", t.Name, err)
+			return nil, fmt.Errorf("output %q: %w", t.Name, err)
 		}
 		if len(t.Shape) == 0 || t.Shape[0] != int64(n) || (n > 0 && elems%int64(n) != 0) {
-			return fmt.Errorf("output %q has shape %v for %d rows", t.Name, t.Shape, n)
+			return nil, fmt.Errorf("output %q has shape %v for %d rows", t.Name, t.Shape, n)
 		}
 		if n > 0 {
 			per[i] = int(elems) / n
 		}
 		if setters[i], err = cellSetter(t); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if n == 0 {
-		return nil
-	}
+	out := make([]*column, len(cols))
 	for c, col := range cols {
-		set, w := setters[col.output], per[col.output]
+		t, w := tensors[col.output], per[col.output]
 		switch {
-		case col.elem >= 0:
-			if col.elem >= w {
-				return fmt.Errorf("output %q has %d values per row, fewer than its declared shape", tensors[col.output].Name, w)
-			}
-			for r := range n {
-				set(&out[r][c], r*w+col.elem)
-			}
-		case col.field.Kind == KindList:
-			// The elements of every list cell of the column, allocated at once.
-			lists := make([]Value, n*w)
-			for i := range lists {
-				set(&lists[i], i)
-			}
-			for r := range n {
-				out[r][c] = List(lists[r*w : (r+1)*w : (r+1)*w])
-			}
-		default:
-			if w != 1 {
-				return fmt.Errorf("output %q has %d values per row where one was declared", tensors[col.output].Name, w)
-			}
-			for r := range n {
-				set(&out[r][c], r)
-			}
+		case col.elem >= w && n > 0:
+			return nil, fmt.Errorf("output %q has %d values per row, fewer than its declared shape", t.Name, w)
+		case col.elem < 0 && col.field.Kind != KindList && w != 1 && n > 0:
+			return nil, fmt.Errorf("output %q has %d values per row where one was declared", t.Name, w)
 		}
+		out[c] = col.column(setters[col.output], n, w, t.Datatype != oip.Uint64)
 	}
-	return nil
+	return out, nil
+}
+
+// column makes the output column of n rows from a tensor of w elements
+// per row, whose element i set sets. It is typed unless typed is false (a
+// uint64 output is an int or, past the int64 range, a float).
+func (oc outputColumn) column(set func(*Value, int), n, w int, typed bool) *column {
+	var v Value
+	switch {
+	case oc.field.Kind == KindList && typed && w > 0:
+		c := newColumn(oc.field.Elem, n*w)
+		c.n, c.width = n, w
+		for i := range n * w {
+			v = Value{}
+			set(&v, i)
+			c.set(i, v)
+		}
+		return c
+	case oc.field.Kind == KindList:
+		lists := make([]Value, n*w)
+		cells := make([]Value, n)
+		for r := range cells {
+			list := lists[r*w : (r+1)*w : (r+1)*w]
+			for e := range list {
+				set(&list[e], r*w+e)
+			}
+			cells[r] = List(list)
+		}
+		return valueColumn(cells)
+	}
+	at := func(r int) int { return r }
+	if oc.elem >= 0 {
+		at = func(r int) int { return r*w + oc.elem }
+	}
+	if !typed {
+		cells := make([]Value, n)
+		for r := range cells {
+			set(&cells[r], at(r))
+		}
+		return valueColumn(cells)
+	}
+	c := newColumn(oc.field.Kind, n)
+	for r := range n {
+		v = Value{}
+		set(&v, at(r))
+		c.set(r, v)
+	}
+	return c
 }

@@ -71,28 +71,28 @@ func (p *parquetWriter) Write(rows []Row) error {
 			return err
 		}
 	}
-	return p.writeCells(len(rows), rowCells(rows))
+	return p.writeColumns(len(rows), rowViews(rows, len(p.fields)))
 }
 
-// writeCells adds n rows column by column, straight into the column
+// writeColumns adds n rows column by column, straight into the column
 // writers; the fields' kinds must be settled.
-func (p *parquetWriter) writeCells(n int, cell func(r, c int) *Value) error {
+func (p *parquetWriter) writeColumns(n int, cols []colView) error {
 	if p.w == nil {
 		if err := p.start(nil); err != nil {
 			return err
 		}
 	}
-	cols := p.w.ColumnWriters()
+	if n == 0 {
+		return nil
+	}
+	writers := p.w.ColumnWriters()
 	for c, f := range p.fields {
-		vals := p.vals[:0]
-		for r := range n {
-			var err error
-			if vals, err = appendParquetCell(vals, cell(r, c), f, c); err != nil {
-				return err
-			}
+		vals, err := appendParquetColumn(p.vals[:0], cols[c], n, f, c)
+		if err != nil {
+			return err
 		}
 		p.vals = vals
-		if _, err := cols[c].WriteRowValues(vals); err != nil {
+		if _, err := writers[c].WriteRowValues(vals); err != nil {
 			return err
 		}
 		p.buffered += len(vals)
@@ -102,6 +102,62 @@ func (p *parquetWriter) writeCells(n int, cell func(r, c int) *Value) error {
 		return p.w.Flush()
 	}
 	return nil
+}
+
+// appendParquetColumn appends the Parquet values of n rows of v, column c
+// of field f, to vals. Typed columns of the field's kind go straight from
+// their slices, without making cells.
+func appendParquetColumn(vals []parquet.Value, v colView, n int, f Field, c int) ([]parquet.Value, error) {
+	col := v.col
+	want := f.Kind
+	if col.width > 0 {
+		want = f.Elem
+	}
+	if col.typed() && col.kind == want && (col.width == 0 || f.Kind == KindList) {
+		switch col.kind {
+		case KindBool:
+			return appendTyped(vals, col.ints, v, n, boolValue, c), nil
+		case KindInt:
+			return appendTyped(vals, col.ints, v, n, parquet.Int64Value, c), nil
+		case KindFloat32:
+			return appendTyped(vals, col.nums, v, n, floatValue, c), nil
+		case KindFloat64:
+			return appendTyped(vals, col.nums, v, n, parquet.DoubleValue, c), nil
+		case KindString:
+			return appendTyped(vals, col.strs, v, n, stringValue, c), nil
+		}
+	}
+	for i := range n {
+		cell := v.value(i)
+		var err error
+		if vals, err = appendParquetCell(vals, &cell, f, c); err != nil {
+			return nil, err
+		}
+	}
+	return vals, nil
+}
+
+// appendTyped appends the values of n rows of v, a typed column whose
+// values are src, converted by conv, as column c.
+func appendTyped[T any](vals []parquet.Value, src []T, v colView, n int, conv func(T) parquet.Value, c int) []parquet.Value {
+	col := v.col
+	if w := col.width; w > 0 {
+		for i := range n {
+			for k, x := range src[v.row(i)*w : (v.row(i)+1)*w] {
+				vals = append(vals, conv(x).Level(min(k, 1), 2, c))
+			}
+		}
+		return vals
+	}
+	for i := range n {
+		r := v.row(i)
+		if col.null != nil && col.null[r] {
+			vals = append(vals, parquet.NullValue().Level(0, 0, c))
+			continue
+		}
+		vals = append(vals, conv(src[r]).Level(0, 1, c))
+	}
+	return vals
 }
 
 // appendParquetCell appends the Parquet values of cell v of column c (one,
@@ -154,16 +210,25 @@ func parquetScalar(v *Value, kind Kind) (parquet.Value, error) {
 func parquetValue(v *Value, kind Kind) parquet.Value {
 	switch kind {
 	case KindBool:
-		return parquet.BooleanValue(v.Int != 0)
+		return boolValue(v.Int)
 	case KindInt:
 		return parquet.Int64Value(v.Int)
 	case KindFloat32:
-		return parquet.FloatValue(float32(v.Float))
+		return floatValue(v.Float)
 	case KindFloat64:
 		return parquet.DoubleValue(v.Float)
 	}
-	// The writer copies the bytes, which therefore may alias the string.
-	return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(v.Str), len(v.Str)))
+	return stringValue(v.Str)
+}
+
+func boolValue(i int64) parquet.Value { return parquet.BooleanValue(i != 0) }
+
+func floatValue(f float64) parquet.Value { return parquet.FloatValue(float32(f)) }
+
+// stringValue makes a byte array value that aliases s: the writer copies
+// the bytes.
+func stringValue(s string) parquet.Value {
+	return parquet.ByteArrayValue(unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 func (p *parquetWriter) Close() error {

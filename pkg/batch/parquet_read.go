@@ -30,6 +30,7 @@ type parquetReader struct {
 // and reads its values in order across the pages of a row group.
 type parquetColumn struct {
 	leaf    int  // leaf column index
+	kind    Kind // the kind of the values (of a list's elements)
 	list    bool // a LIST (or repeated leaf) rather than a scalar
 	listDef int  // definition level at which the list exists but is empty
 	maxDef  int  // definition level of a present element
@@ -87,7 +88,7 @@ func parquetField(schema *parquet.Schema, f parquet.Field) (Field, *parquetColum
 		return Field{}, nil, fmt.Errorf("Parquet column %q: leaf %s not found", f.Name(), strings.Join(path, "."))
 	}
 	kind := parquetKind(node)
-	col := &parquetColumn{leaf: leaf.ColumnIndex, list: list, maxDef: leaf.MaxDefinitionLevel}
+	col := &parquetColumn{leaf: leaf.ColumnIndex, kind: kind, list: list, maxDef: leaf.MaxDefinitionLevel}
 	field := Field{Name: f.Name(), Kind: kind}
 	if list {
 		field = Field{Name: f.Name(), Kind: KindList, Elem: kind}
@@ -126,31 +127,35 @@ func (p *parquetReader) Fields() []Field { return p.fields }
 
 // Read reads up to n rows (at most 4096 at a time).
 func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
+	t, err := p.readTable(n)
+	return append(dst, t.rows()...), append(errs, t.errs...), err
+}
+
+// readTable reads up to n rows (at most 4096 at a time) as columns.
+func (p *parquetReader) readTable(n int) (*table, error) {
+	t := &table{}
 	for n = min(n, 4096); n > 0 && p.done < p.total; {
 		if p.done >= p.groupEnd {
 			if err := p.seek(p.done); err != nil {
-				return dst, errs, err
+				return t, err
 			}
 		}
 		rows := int(min(int64(n), p.groupEnd-p.done))
-		nf := len(p.fields)
-		cells := make([]Value, rows*nf)
+		part := &table{cols: make([]*column, len(p.columns)), errs: make([]error, rows), n: rows}
 		for fi, col := range p.columns {
-			if err := col.fill(cells, nf, fi, rows); err != nil {
-				return dst, errs, fmt.Errorf("read Parquet column %q: %w", p.fields[fi].Name, err)
+			var err error
+			if part.cols[fi], err = col.read(rows); err != nil {
+				return t, fmt.Errorf("read Parquet column %q: %w", p.fields[fi].Name, err)
 			}
 		}
-		for i := range rows {
-			dst = append(dst, cells[i*nf:(i+1)*nf:(i+1)*nf])
-			errs = append(errs, nil)
-		}
+		t.append(part)
 		p.done += int64(rows)
 		n -= rows
 	}
 	if p.done >= p.total {
-		return dst, errs, io.EOF
+		return t, io.EOF
 	}
-	return dst, errs, nil
+	return t, nil
 }
 
 // seek positions every column at row, which must be below total.
@@ -234,28 +239,33 @@ func (c *parquetColumn) peek() (*parquet.Value, error) {
 	return &c.buf[c.pos], nil
 }
 
-// fill sets cell fi of each of the next rows rows, cells holding stride
-// cells per row.
-func (c *parquetColumn) fill(cells []Value, stride, fi, rows int) error {
+// read reads the column's next rows rows: typed for a scalar column,
+// Values for a list.
+func (c *parquetColumn) read(rows int) (*column, error) {
+	out := newColumn(c.kind, rows)
+	if c.list {
+		out = valueColumn(make([]Value, rows))
+	}
 	for r := range rows {
 		v, err := c.peek()
 		if errors.Is(err, io.EOF) {
-			return fmt.Errorf("the column ends at row %d of %d in its row group", r, rows)
+			return nil, fmt.Errorf("the column ends at row %d of %d in its row group", r, rows)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c.pos++
-		cell := &cells[r*stride+fi]
-		if !c.list {
-			setParquetValue(cell, *v)
+		if c.list {
+			if err := c.fillList(&out.cells[r], *v); err != nil {
+				return nil, err
+			}
 			continue
 		}
-		if err := c.fillList(cell, *v); err != nil {
-			return err
-		}
+		var cell Value
+		setParquetValue(&cell, *v)
+		out.set(r, cell)
 	}
-	return nil
+	return out, nil
 }
 
 // fillList sets cell to the list that starts with value first.

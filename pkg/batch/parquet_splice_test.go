@@ -25,7 +25,7 @@ func TestParquetPartSplicesPiecesInOrder(t *testing.T) {
 			rows = append(rows, Row{Int(id), String("row " + string(rune('a'+i%26))), List([]Value{Float32(float32(id)), Float32(0.5)})})
 		}
 		all = append(all, rows...)
-		b, err := enc.encode(len(rows), rowCells(rows))
+		b, err := enc.encode(len(rows), rowViews(rows, len(fields)))
 		if err != nil {
 			t.Fatal(err)
 		}

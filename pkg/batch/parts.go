@@ -69,15 +69,15 @@ func (pw *partWriter) add(c *chunk) error {
 	}
 	cur := pw.cur
 	var failed int64
-	for i, r := range c.rows {
-		if c.errs[i] == nil {
+	for i, e := range c.errs {
+		if e == nil {
 			continue
 		}
-		rowErr := &RowError{Row: c.index[i], Err: c.errs[i]}
+		rowErr := &RowError{Row: c.index[i], Err: e}
 		if !pw.skip {
 			return rowErr
 		}
-		if err := pw.writeError(rowErr, r); err != nil {
+		if err := pw.writeError(rowErr, c.in.row(i)); err != nil {
 			return err
 		}
 		failed++
@@ -88,7 +88,7 @@ func (pw *partWriter) add(c *chunk) error {
 		}
 	}
 	cur.p.EndRow = c.end
-	cur.p.Rows += int64(len(c.rows))
+	cur.p.Rows += int64(c.in.n)
 	cur.p.Failed += failed
 	if pw.progress != nil {
 		pw.progress(pw.cp.Rows+cur.p.Rows, pw.cp.Failed+cur.p.Failed, c.fraction)

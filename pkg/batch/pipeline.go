@@ -111,21 +111,23 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 		case <-ctx.Done():
 			return nil
 		}
-		rows, errs, err := p.src.Read(make([]Row, 0, per), make([]error, 0, per), per)
+		t, err := p.src.ReadTable(per)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
-		c := &chunk{seq: seq, first: p.next, end: p.next + int64(len(rows)), fraction: p.src.Fraction()}
-		// The shard's rows are kept in place: rows and errs are this chunk's own.
-		c.rows, c.errs = rows[:0], errs[:0]
-		c.index = make([]int64, 0, len(rows)/max(p.shard.Count, 1)+1)
-		for i, r := range rows {
+		c := &chunk{seq: seq, first: p.next, end: p.next + int64(t.n), fraction: p.src.Fraction()}
+		var shard []int
+		c.index = make([]int64, 0, t.n/max(p.shard.Count, 1)+1)
+		for i := range t.n {
 			if n := p.next + int64(i); p.shard.Has(n) {
-				c.rows = append(c.rows, r)
-				c.errs = append(c.errs, errs[i])
+				shard = append(shard, i)
 				c.index = append(c.index, n)
 			}
 		}
+		if len(shard) < t.n {
+			t = t.pick(shard)
+		}
+		c.in, c.errs = t, t.errs
 		p.next = c.end
 		if err := p.sc.prepare(c); err != nil {
 			return err
@@ -133,7 +135,7 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 		if p.enc != nil {
 			p.enc.settle(c)
 		}
-		if len(rows) > 0 || seq == 0 {
+		if c.end > c.first || seq == 0 {
 			select {
 			case work <- c:
 			case <-ctx.Done():

@@ -43,6 +43,13 @@ func Scan(ctx context.Context, opts ScanOptions, fn func(*Scored) error) error {
 	outFields := sc.fields()
 	p := &pipeline{src: src, sc: sc, batchSize: cfg.BatchSize, workers: cfg.Workers, shard: cfg.Shard}
 	return p.run(ctx, func(c *chunk) error {
-		return fn(&Scored{Fields: src.Fields(), OutputFields: outFields, Rows: c.rows, Index: c.index, Outputs: c.out, Errs: c.errs})
+		outputs := make([]Row, c.in.n)
+		scored := (&table{cols: c.out, n: c.in.n - int(c.failed())}).rows()
+		for i, e := range c.errs {
+			if e == nil {
+				outputs[i], scored = scored[0], scored[1:]
+			}
+		}
+		return fn(&Scored{Fields: src.Fields(), OutputFields: outFields, Rows: c.in.rows(), Index: c.index, Outputs: outputs, Errs: c.errs})
 	})
 }

@@ -12,12 +12,13 @@ import (
 type chunk struct {
 	seq        int64
 	first, end int64   // the input rows [first, end) this chunk covers
-	rows       []Row   // the rows of this shard
+	in         *table  // the rows of this shard
 	index      []int64 // the input row number of each row
 	errs       []error // why a row failed (reading or scoring), else nil
-	out        []Row   // the model output cells of each good row
-	piece      []byte  // the good rows encoded for the output (see chunkEncoder)
-	fraction   float64 // how much of the input was read with this chunk
+	// out holds the model output columns, a row for each good row in order.
+	out      []*column
+	piece    []byte  // the good rows encoded for the output (see chunkEncoder)
+	fraction float64 // how much of the input was read with this chunk
 }
 
 // failed counts the chunk's bad rows.
@@ -79,7 +80,7 @@ func (s *scorer) fields() []Field {
 // prepare runs before chunks are scored in parallel.
 func (s *scorer) prepare(c *chunk) error {
 	for _, b := range s.inputs {
-		if err := b.learnWidth(c.rows, c.errs); err != nil {
+		if err := b.learnWidth(c.in, c.errs); err != nil {
 			return err
 		}
 	}
@@ -89,11 +90,11 @@ func (s *scorer) prepare(c *chunk) error {
 // score fills c.out for good rows and c.errs for bad ones, running the
 // model on batches of up to batchSize rows.
 func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
-	c.out = make([]Row, len(c.rows))
-	good := make([]int, 0, min(batchSize, len(c.rows)))
-	for lo := 0; lo < len(c.rows); lo += batchSize {
+	c.out = make([]*column, len(s.outputs))
+	good := make([]int, 0, min(batchSize, c.in.n))
+	for lo := 0; lo < c.in.n; lo += batchSize {
 		good = good[:0]
-		for i := lo; i < min(lo+batchSize, len(c.rows)); i++ {
+		for i := lo; i < min(lo+batchSize, c.in.n); i++ {
 			if c.errs[i] == nil {
 				good = append(good, i)
 			}
@@ -106,7 +107,8 @@ func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
 }
 
 // run scores the rows at idx; when the model rejects the batch it splits
-// it to find the rows to blame.
+// it to find the rows to blame. Rows are scored in order, so the output
+// columns grow in row order.
 func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
 	tensors, idx := s.tensors(c, idx)
 	if len(idx) == 0 {
@@ -127,16 +129,12 @@ func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
 	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
 	}
-	cells := make([]Value, len(idx)*len(s.outputs))
-	out := make([]Row, len(idx))
-	for i := range out {
-		out[i] = cells[i*len(s.outputs) : (i+1)*len(s.outputs)]
-	}
-	if err := fillOutputs(s.outputs, outs, len(idx), out); err != nil {
+	cols, err := outputTable(s.outputs, outs, len(idx))
+	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
 	}
-	for i, r := range idx {
-		c.out[r] = out[i]
+	for k, col := range cols {
+		c.out[k] = appendColumn(c.out[k], col)
 	}
 	return nil
 }
@@ -147,52 +145,21 @@ func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 	builders := make([]tensorBuilder, len(s.inputs))
 	for i, b := range s.inputs {
 		builders[i], _ = newTensorBuilder(b.meta.Datatype, len(idx)*b.width)
+		b.fill(builders[i], c.in, idx, c.errs)
 	}
-	var scratch rowScratch
-	kept := idx[:0:0]
-	for _, r := range idx {
-		err := s.addRow(c.rows[r], builders, &scratch)
-		if err != nil {
-			c.errs[r] = err
-			continue
+	var kept, rows []int
+	for j, r := range idx {
+		if c.errs[r] == nil {
+			kept, rows = append(kept, j), append(rows, r)
 		}
-		kept = append(kept, r)
 	}
 	tensors := make([]*oip.Tensor, len(s.inputs))
 	for i, b := range s.inputs {
+		if len(kept) < len(idx) {
+			builders[i].keep(kept, b.width)
+		}
 		shape := append([]int64{int64(len(kept))}, b.rowShape...)
 		tensors[i] = builders[i].tensor(b.meta.Name, shape)
 	}
-	return tensors, kept
-}
-
-// rowScratch is the memory addRow reuses from row to row.
-type rowScratch struct {
-	cells []*Value
-	marks []int
-}
-
-// addRow adds one row's elements to every builder, or none of them.
-func (s *scorer) addRow(row Row, builders []tensorBuilder, scratch *rowScratch) error {
-	marks := append(scratch.marks[:0], make([]int, len(builders))...)
-	scratch.marks = marks
-	for i, b := range s.inputs {
-		marks[i] = builders[i].len()
-		var err error
-		if scratch.cells, err = b.cells(row, scratch.cells); err == nil {
-			for k, v := range scratch.cells {
-				if err = builders[i].add(v); err != nil {
-					err = fmt.Errorf("column %q: %w", b.columns[min(k, len(b.columns)-1)], err)
-					break
-				}
-			}
-		}
-		if err != nil {
-			for j := range i + 1 {
-				builders[j].truncate(marks[j])
-			}
-			return fmt.Errorf("input %q: %w", b.meta.Name, err)
-		}
-	}
-	return nil
+	return tensors, rows
 }

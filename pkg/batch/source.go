@@ -69,26 +69,37 @@ func (s *source) next() error {
 // Fields lists the columns of the first file.
 func (s *source) Fields() []Field { return s.fields }
 
-// Read reads up to n rows across files, io.EOF after the last row.
-func (s *source) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
-	for s.cur != nil {
-		before := len(dst)
-		var err error
-		dst, errs, err = s.cur.Read(dst, errs, n)
-		n -= len(dst) - before
+// ReadTable reads up to n rows across files as columns, io.EOF after the
+// last row.
+func (s *source) ReadTable(n int) (*table, error) {
+	t := &table{}
+	for s.cur != nil && n > 0 {
+		part, err := readColumns(s.cur, n)
+		t.append(part)
+		n -= part.n
 		switch {
 		case errors.Is(err, io.EOF):
 			if err := s.next(); err != nil {
-				return dst, errs, err
+				return t, err
 			}
 		case err != nil:
-			return dst, errs, fmt.Errorf("%s: %w", s.files[s.idx].Loc, err)
-		}
-		if n == 0 {
-			return dst, errs, nil
+			return t, fmt.Errorf("%s: %w", s.files[s.idx].Loc, err)
 		}
 	}
-	return dst, errs, io.EOF
+	if s.cur == nil {
+		return t, io.EOF
+	}
+	return t, nil
+}
+
+// readColumns reads up to n rows of r as columns: straight from a reader
+// that reads columns (Parquet), else from its rows.
+func readColumns(r RowReader, n int) (*table, error) {
+	if tr, ok := r.(interface{ readTable(int) (*table, error) }); ok {
+		return tr.readTable(n)
+	}
+	rows, errs, err := r.Read(nil, nil, n)
+	return tableOf(rows, errs, len(r.Fields())), err
 }
 
 // Skip discards up to n rows across files.

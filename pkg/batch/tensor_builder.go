@@ -7,121 +7,95 @@ import (
 	"github.com/kilnml/kiln/pkg/oip"
 )
 
-// tensorBuilder collects the elements of one input tensor, row by row.
+// tensorBuilder collects the elements of one input tensor, set by index.
 type tensorBuilder interface {
-	add(v *Value) error
-	// len is the number of elements added; truncate drops the ones past n.
-	len() int
-	truncate(n int)
+	// set converts a cell into element i.
+	set(i int, v *Value) error
+	// keep compacts the elements to the given rows, of width elements each.
+	keep(rows []int, width int)
 	tensor(name string, shape []int64) *oip.Tensor
 }
 
-// newTensorBuilder returns a builder for dt with room for size elements.
+// elements builds a tensor of Ts: conv converts a cell, wrap makes the
+// tensor of the data.
+type elements[T any] struct {
+	data []T
+	conv func(*Value) (T, error)
+	wrap func(name string, shape []int64, data []T) *oip.Tensor
+}
+
+func (e *elements[T]) set(i int, v *Value) error {
+	x, err := e.conv(v)
+	e.data[i] = x
+	return err
+}
+
+func (e *elements[T]) keep(rows []int, width int) {
+	n := 0
+	for _, r := range rows {
+		n += copy(e.data[n:], e.data[r*width:(r+1)*width])
+	}
+	e.data = e.data[:n]
+}
+
+func (e *elements[T]) tensor(name string, shape []int64) *oip.Tensor {
+	return e.wrap(name, shape, e.data)
+}
+
+func builder[T any](size int, conv func(*Value) (T, error), wrap func(string, []int64, []T) *oip.Tensor) tensorBuilder {
+	return &elements[T]{data: make([]T, size), conv: conv, wrap: wrap}
+}
+
+// newTensorBuilder returns a builder of size elements of dt.
 func newTensorBuilder(dt oip.Datatype, size int) (tensorBuilder, error) {
 	switch dt {
 	case oip.FP32:
-		return &floatBuilder[float32]{data: make([]float32, 0, size)}, nil
+		return builder(size, floatOf[float32], oip.NewTensor[float32]), nil
 	case oip.FP64:
-		return &floatBuilder[float64]{data: make([]float64, 0, size)}, nil
+		return builder(size, floatOf[float64], oip.NewTensor[float64]), nil
 	case oip.FP16:
-		return &halfBuilder{data: make([]uint16, 0, size), dt: dt, conv: oip.Float32ToFloat16}, nil
+		return builder(size, halfOf(oip.Float32ToFloat16), oip.NewFP16Tensor), nil
 	case oip.BF16:
-		return &halfBuilder{data: make([]uint16, 0, size), dt: dt, conv: oip.Float32ToBFloat16}, nil
+		return builder(size, halfOf(oip.Float32ToBFloat16), oip.NewBF16Tensor), nil
 	case oip.Int8:
-		return &intBuilder[int8]{data: make([]int8, 0, size), lo: math.MinInt8, hi: math.MaxInt8}, nil
+		return builder(size, intOf[int8](math.MinInt8, math.MaxInt8), oip.NewTensor[int8]), nil
 	case oip.Int16:
-		return &intBuilder[int16]{data: make([]int16, 0, size), lo: math.MinInt16, hi: math.MaxInt16}, nil
+		return builder(size, intOf[int16](math.MinInt16, math.MaxInt16), oip.NewTensor[int16]), nil
 	case oip.Int32:
-		return &intBuilder[int32]{data: make([]int32, 0, size), lo: math.MinInt32, hi: math.MaxInt32}, nil
+		return builder(size, intOf[int32](math.MinInt32, math.MaxInt32), oip.NewTensor[int32]), nil
 	case oip.Int64:
-		return &intBuilder[int64]{data: make([]int64, 0, size), lo: math.MinInt64, hi: math.MaxInt64}, nil
+		return builder(size, intOf[int64](math.MinInt64, math.MaxInt64), oip.NewTensor[int64]), nil
 	case oip.Uint8:
-		return &intBuilder[uint8]{data: make([]uint8, 0, size), hi: math.MaxUint8}, nil
+		return builder(size, intOf[uint8](0, math.MaxUint8), oip.NewTensor[uint8]), nil
 	case oip.Uint16:
-		return &intBuilder[uint16]{data: make([]uint16, 0, size), hi: math.MaxUint16}, nil
+		return builder(size, intOf[uint16](0, math.MaxUint16), oip.NewTensor[uint16]), nil
 	case oip.Uint32:
-		return &intBuilder[uint32]{data: make([]uint32, 0, size), hi: math.MaxUint32}, nil
+		return builder(size, intOf[uint32](0, math.MaxUint32), oip.NewTensor[uint32]), nil
 	case oip.Uint64:
-		return &intBuilder[uint64]{data: make([]uint64, 0, size), hi: math.MaxInt64}, nil
+		return builder(size, intOf[uint64](0, math.MaxInt64), oip.NewTensor[uint64]), nil
 	case oip.Bool:
-		return &boolBuilder{data: make([]bool, 0, size)}, nil
+		return builder(size, func(v *Value) (bool, error) { return toBool(*v) }, oip.NewTensor[bool]), nil
 	case oip.Bytes:
-		return &bytesBuilder{data: make([][]byte, 0, size)}, nil
+		return builder(size, func(v *Value) ([]byte, error) { return toBytes(*v) }, oip.NewBytesTensor), nil
 	}
 	return nil, fmt.Errorf("input datatype %s is not supported", dt)
 }
 
-type floatBuilder[T float32 | float64] struct{ data []T }
-
-func (b *floatBuilder[T]) add(v *Value) error {
+func floatOf[T float32 | float64](v *Value) (T, error) {
 	f, err := toFloat(*v)
-	b.data = append(b.data, T(f))
-	return err
-}
-func (b *floatBuilder[T]) len() int       { return len(b.data) }
-func (b *floatBuilder[T]) truncate(n int) { b.data = b.data[:n] }
-func (b *floatBuilder[T]) tensor(name string, shape []int64) *oip.Tensor {
-	return oip.NewTensor(name, shape, b.data)
+	return T(f), err
 }
 
-type intBuilder[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64] struct {
-	data   []T
-	lo, hi int64
-}
-
-func (b *intBuilder[T]) add(v *Value) error {
-	i, err := toInt(*v, b.lo, b.hi)
-	b.data = append(b.data, T(i))
-	return err
-}
-func (b *intBuilder[T]) len() int       { return len(b.data) }
-func (b *intBuilder[T]) truncate(n int) { b.data = b.data[:n] }
-func (b *intBuilder[T]) tensor(name string, shape []int64) *oip.Tensor {
-	return oip.NewTensor(name, shape, b.data)
-}
-
-type halfBuilder struct {
-	data []uint16
-	dt   oip.Datatype
-	conv func(float32) uint16
-}
-
-func (b *halfBuilder) add(v *Value) error {
-	f, err := toFloat(*v)
-	b.data = append(b.data, b.conv(float32(f)))
-	return err
-}
-func (b *halfBuilder) len() int       { return len(b.data) }
-func (b *halfBuilder) truncate(n int) { b.data = b.data[:n] }
-func (b *halfBuilder) tensor(name string, shape []int64) *oip.Tensor {
-	if b.dt == oip.BF16 {
-		return oip.NewBF16Tensor(name, shape, b.data)
+func halfOf(conv func(float32) uint16) func(*Value) (uint16, error) {
+	return func(v *Value) (uint16, error) {
+		f, err := toFloat(*v)
+		return conv(float32(f)), err
 	}
-	return oip.NewFP16Tensor(name, shape, b.data)
 }
 
-type boolBuilder struct{ data []bool }
-
-func (b *boolBuilder) add(v *Value) error {
-	x, err := toBool(*v)
-	b.data = append(b.data, x)
-	return err
-}
-func (b *boolBuilder) len() int       { return len(b.data) }
-func (b *boolBuilder) truncate(n int) { b.data = b.data[:n] }
-func (b *boolBuilder) tensor(name string, shape []int64) *oip.Tensor {
-	return oip.NewTensor(name, shape, b.data)
-}
-
-type bytesBuilder struct{ data [][]byte }
-
-func (b *bytesBuilder) add(v *Value) error {
-	x, err := toBytes(*v)
-	b.data = append(b.data, x)
-	return err
-}
-func (b *bytesBuilder) len() int       { return len(b.data) }
-func (b *bytesBuilder) truncate(n int) { b.data = b.data[:n] }
-func (b *bytesBuilder) tensor(name string, shape []int64) *oip.Tensor {
-	return oip.NewBytesTensor(name, shape, b.data)
+func intOf[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](lo, hi int64) func(*Value) (T, error) {
+	return func(v *Value) (T, error) {
+		i, err := toInt(*v, lo, hi)
+		return T(i), err
+	}
 }

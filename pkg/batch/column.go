@@ -1,0 +1,225 @@
+package batch
+
+// column holds one column of a run of rows. Scalar Parquet columns and the
+// columns made from model outputs keep their values in a typed slice (8
+// bytes a number, no pointers for the garbage collector to follow); any
+// other column keeps a Value per row.
+type column struct {
+	// kind is the kind of the typed values (of the elements, for a list);
+	// KindNull for a column of Values.
+	kind Kind
+	// width is the number of elements per row of a typed list column, 0
+	// for a scalar.
+	width int
+	n     int       // rows
+	null  []bool    // the null rows of a typed scalar column; nil when none
+	nums  []float64 // KindFloat32, KindFloat64
+	ints  []int64   // KindInt, KindBool
+	strs  []string  // KindString
+	cells []Value   // a column of Values
+}
+
+// newColumn makes a typed column of n rows of kind (see Value's set
+// methods for the kinds).
+func newColumn(kind Kind, n int) *column {
+	c := &column{kind: kind, n: n}
+	switch kind {
+	case KindFloat32, KindFloat64:
+		c.nums = make([]float64, n)
+	case KindString:
+		c.strs = make([]string, n)
+	default:
+		c.ints = make([]int64, n)
+	}
+	return c
+}
+
+// set sets row r of a typed scalar column to v, a null or a cell of the
+// column's kind.
+func (c *column) set(r int, v Value) {
+	switch v.Kind {
+	case KindNull:
+		if c.null == nil {
+			c.null = make([]bool, c.n)
+		}
+		c.null[r] = true
+	case KindFloat32, KindFloat64:
+		c.nums[r] = v.Float
+	case KindString:
+		c.strs[r] = v.Str
+	default:
+		c.ints[r] = v.Int
+	}
+}
+
+// valueColumn makes a column of Values.
+func valueColumn(cells []Value) *column { return &column{cells: cells, n: len(cells)} }
+
+// typed reports whether the column keeps typed values.
+func (c *column) typed() bool { return c.kind != KindNull }
+
+// value returns row r's cell. A typed list's elements are allocated anew.
+func (c *column) value(r int) Value {
+	switch {
+	case !c.typed():
+		return c.cells[r]
+	case c.width > 0:
+		list := make([]Value, c.width)
+		for e := range list {
+			list[e] = c.element(r*c.width + e)
+		}
+		return List(list)
+	case c.null != nil && c.null[r]:
+		return Value{}
+	}
+	return c.element(r)
+}
+
+// element returns typed value i.
+func (c *column) element(i int) Value {
+	switch c.kind {
+	case KindFloat32, KindFloat64:
+		return Value{Kind: c.kind, Float: c.nums[i]}
+	case KindString:
+		return Value{Kind: KindString, Str: c.strs[i]}
+	}
+	return Value{Kind: c.kind, Int: c.ints[i]}
+}
+
+// pick returns the column of the rows at idx, in that order.
+func (c *column) pick(idx []int) *column {
+	out := &column{kind: c.kind, width: c.width, n: len(idx)}
+	if !c.typed() {
+		out.cells = make([]Value, len(idx))
+		for i, r := range idx {
+			out.cells[i] = c.cells[r]
+		}
+		return out
+	}
+	w := max(c.width, 1)
+	out.nums, out.ints, out.strs = pickRows(c.nums, idx, w), pickRows(c.ints, idx, w), pickRows(c.strs, idx, w)
+	if c.null != nil {
+		out.null = pickRows(c.null, idx, 1)
+	}
+	return out
+}
+
+// pickRows returns the rows at idx of width elements each; nil for nil.
+func pickRows[T any](s []T, idx []int, width int) []T {
+	if s == nil {
+		return nil
+	}
+	out := make([]T, 0, len(idx)*width)
+	for _, r := range idx {
+		out = append(out, s[r*width:(r+1)*width]...)
+	}
+	return out
+}
+
+// appendColumn returns dst followed by the rows of src; dst may be nil.
+// Columns of different kinds or layouts become a column of Values.
+func appendColumn(dst, src *column) *column {
+	switch {
+	case dst == nil:
+		return src
+	case dst.kind != src.kind || dst.width != src.width:
+		return valueColumn(append(dst.values(), src.values()...))
+	case !dst.typed():
+		dst.cells = append(dst.cells, src.cells...)
+	default:
+		if dst.null != nil || src.null != nil {
+			dst.null = append(dst.nulls(), src.nulls()...)
+		}
+		dst.nums, dst.ints, dst.strs = append(dst.nums, src.nums...), append(dst.ints, src.ints...), append(dst.strs, src.strs...)
+	}
+	dst.n += src.n
+	return dst
+}
+
+// nulls returns the null mask, made when the column has none.
+func (c *column) nulls() []bool {
+	if c.null == nil {
+		return make([]bool, c.n)
+	}
+	return c.null
+}
+
+// values returns every row's cell.
+func (c *column) values() []Value {
+	if !c.typed() {
+		return c.cells
+	}
+	out := make([]Value, c.n)
+	for r := range out {
+		out[r] = c.value(r)
+	}
+	return out
+}
+
+// table is a run of rows held as columns, one per field.
+type table struct {
+	cols []*column
+	errs []error // why a row could not be read, else nil
+	n    int
+}
+
+// tableOf turns rows of nf cells into a table.
+func tableOf(rows []Row, errs []error, nf int) *table {
+	t := &table{cols: make([]*column, nf), errs: errs, n: len(rows)}
+	for k := range t.cols {
+		cells := make([]Value, len(rows))
+		for r, row := range rows {
+			cells[r] = row[k]
+		}
+		t.cols[k] = valueColumn(cells)
+	}
+	return t
+}
+
+// rows returns the table's rows.
+func (t *table) rows() []Row {
+	nf := len(t.cols)
+	cells := make([]Value, t.n*nf)
+	rows := make([]Row, t.n)
+	for r := range rows {
+		rows[r] = cells[r*nf : (r+1)*nf : (r+1)*nf]
+		for k, c := range t.cols {
+			rows[r][k] = c.value(r)
+		}
+	}
+	return rows
+}
+
+// row returns row r's cells.
+func (t *table) row(r int) Row {
+	row := make(Row, len(t.cols))
+	for k, c := range t.cols {
+		row[k] = c.value(r)
+	}
+	return row
+}
+
+// append adds the rows of o, which has the same fields.
+func (t *table) append(o *table) {
+	if t.cols == nil {
+		*t = *o
+		return
+	}
+	for k := range t.cols {
+		t.cols[k] = appendColumn(t.cols[k], o.cols[k])
+	}
+	t.errs = append(t.errs, o.errs...)
+	t.n += o.n
+}
+
+// pick returns the table of the rows at idx.
+func (t *table) pick(idx []int) *table {
+	out := &table{cols: make([]*column, len(t.cols)), errs: make([]error, len(idx)), n: len(idx)}
+	for k, c := range t.cols {
+		out.cols[k] = c.pick(idx)
+	}
+	for i, r := range idx {
+		out.errs[i] = t.errs[r]
+	}
+	return out
+}
