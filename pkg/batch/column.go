@@ -116,24 +116,50 @@ func pickRows[T any](s []T, idx []int, width int) []T {
 	return out
 }
 
-// appendColumn returns dst followed by the rows of src; dst may be nil.
-// Columns of different kinds or layouts become a column of Values.
-func appendColumn(dst, src *column) *column {
-	switch {
-	case dst == nil:
-		return src
-	case dst.kind != src.kind || dst.width != src.width:
-		return valueColumn(append(dst.values(), src.values()...))
-	case !dst.typed():
-		dst.cells = append(dst.cells, src.cells...)
-	default:
-		if dst.null != nil || src.null != nil {
-			dst.null = append(dst.nulls(), src.nulls()...)
-		}
-		dst.nums, dst.ints, dst.strs = append(dst.nums, src.nums...), append(dst.ints, src.ints...), append(dst.strs, src.strs...)
+// concatColumns returns the rows of parts one after the other. Typed
+// parts of one kind and layout stay typed; others become Values.
+func concatColumns(parts []*column) *column {
+	if len(parts) == 1 {
+		return parts[0]
 	}
-	dst.n += src.n
-	return dst
+	out := &column{kind: parts[0].kind, width: parts[0].width}
+	nulls := false
+	for _, p := range parts {
+		out.n += p.n
+		nulls = nulls || p.null != nil
+		if p.kind != out.kind || p.width != out.width {
+			out.kind = KindNull
+		}
+	}
+	if !out.typed() {
+		out.cells = make([]Value, 0, out.n)
+		for _, p := range parts {
+			out.cells = append(out.cells, p.values()...)
+		}
+		return out
+	}
+	w := max(out.width, 1)
+	for _, p := range parts {
+		out.nums = appendSized(out.nums, p.nums, out.n*w)
+		out.ints = appendSized(out.ints, p.ints, out.n*w)
+		out.strs = appendSized(out.strs, p.strs, out.n*w)
+		if nulls {
+			out.null = appendSized(out.null, p.nulls(), out.n)
+		}
+	}
+	return out
+}
+
+// appendSized appends src to dst, making dst with room for size elements
+// first; nil stays nil.
+func appendSized[T any](dst, src []T, size int) []T {
+	if src == nil {
+		return dst
+	}
+	if dst == nil {
+		dst = make([]T, 0, size)
+	}
+	return append(dst, src...)
 }
 
 // nulls returns the null mask, made when the column has none.
@@ -199,17 +225,29 @@ func (t *table) row(r int) Row {
 	return row
 }
 
-// append adds the rows of o, which has the same fields.
-func (t *table) append(o *table) {
-	if t.cols == nil {
-		*t = *o
-		return
+// concatTables returns the rows of parts, which have the same fields, one
+// after the other.
+func concatTables(parts []*table) *table {
+	if len(parts) == 1 {
+		return parts[0]
 	}
+	t := &table{}
+	for _, p := range parts {
+		t.n += p.n
+		t.errs = append(t.errs, p.errs...)
+	}
+	if len(parts) == 0 {
+		return t
+	}
+	t.cols = make([]*column, len(parts[0].cols))
+	cols := make([]*column, len(parts))
 	for k := range t.cols {
-		t.cols[k] = appendColumn(t.cols[k], o.cols[k])
+		for i, p := range parts {
+			cols[i] = p.cols[k]
+		}
+		t.cols[k] = concatColumns(cols)
 	}
-	t.errs = append(t.errs, o.errs...)
-	t.n += o.n
+	return t
 }
 
 // pick returns the table of the rows at idx.

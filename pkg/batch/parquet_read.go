@@ -133,11 +133,11 @@ func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, er
 
 // readTable reads up to n rows (at most 4096 at a time) as columns.
 func (p *parquetReader) readTable(n int) (*table, error) {
-	t := &table{}
+	var parts []*table
 	for n = min(n, 4096); n > 0 && p.done < p.total; {
 		if p.done >= p.groupEnd {
 			if err := p.seek(p.done); err != nil {
-				return t, err
+				return concatTables(parts), err
 			}
 		}
 		rows := int(min(int64(n), p.groupEnd-p.done))
@@ -145,13 +145,14 @@ func (p *parquetReader) readTable(n int) (*table, error) {
 		for fi, col := range p.columns {
 			var err error
 			if part.cols[fi], err = col.read(rows); err != nil {
-				return t, fmt.Errorf("read Parquet column %q: %w", p.fields[fi].Name, err)
+				return concatTables(parts), fmt.Errorf("read Parquet column %q: %w", p.fields[fi].Name, err)
 			}
 		}
-		t.append(part)
+		parts = append(parts, part)
 		p.done += int64(rows)
 		n -= rows
 	}
+	t := concatTables(parts)
 	if p.done >= p.total {
 		return t, io.EOF
 	}

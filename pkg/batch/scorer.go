@@ -90,7 +90,7 @@ func (s *scorer) prepare(c *chunk) error {
 // score fills c.out for good rows and c.errs for bad ones, running the
 // model on batches of up to batchSize rows.
 func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
-	c.out = make([]*column, len(s.outputs))
+	parts := make([][]*column, len(s.outputs))
 	good := make([]int, 0, min(batchSize, c.in.n))
 	for lo := 0; lo < c.in.n; lo += batchSize {
 		good = good[:0]
@@ -99,17 +99,23 @@ func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
 				good = append(good, i)
 			}
 		}
-		if err := s.run(ctx, c, good); err != nil {
+		if err := s.run(ctx, c, good, parts); err != nil {
 			return err
+		}
+	}
+	c.out = make([]*column, len(s.outputs))
+	for k, p := range parts {
+		if len(p) > 0 {
+			c.out[k] = concatColumns(p)
 		}
 	}
 	return nil
 }
 
-// run scores the rows at idx; when the model rejects the batch it splits
-// it to find the rows to blame. Rows are scored in order, so the output
-// columns grow in row order.
-func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
+// run scores the rows at idx and appends each output column's part to
+// parts; when the model rejects the batch it splits it to find the rows to
+// blame. Rows are scored in order, so the parts come in row order.
+func (s *scorer) run(ctx context.Context, c *chunk, idx []int, parts [][]*column) error {
 	tensors, idx := s.tensors(c, idx)
 	if len(idx) == 0 {
 		return nil
@@ -121,10 +127,10 @@ func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
 			return nil
 		}
 		half := len(idx) / 2
-		if err := s.run(ctx, c, idx[:half]); err != nil {
+		if err := s.run(ctx, c, idx[:half], parts); err != nil {
 			return err
 		}
-		return s.run(ctx, c, idx[half:])
+		return s.run(ctx, c, idx[half:], parts)
 	}
 	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
@@ -134,7 +140,7 @@ func (s *scorer) run(ctx context.Context, c *chunk, idx []int) error {
 		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
 	}
 	for k, col := range cols {
-		c.out[k] = appendColumn(c.out[k], col)
+		parts[k] = append(parts[k], col)
 	}
 	return nil
 }

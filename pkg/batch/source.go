@@ -72,24 +72,26 @@ func (s *source) Fields() []Field { return s.fields }
 // ReadTable reads up to n rows across files as columns, io.EOF after the
 // last row.
 func (s *source) ReadTable(n int) (*table, error) {
-	t := &table{}
+	var parts []*table
 	for s.cur != nil && n > 0 {
 		part, err := readColumns(s.cur, n)
-		t.append(part)
+		if part.n > 0 {
+			parts = append(parts, part)
+		}
 		n -= part.n
 		switch {
 		case errors.Is(err, io.EOF):
 			if err := s.next(); err != nil {
-				return t, err
+				return concatTables(parts), err
 			}
 		case err != nil:
-			return t, fmt.Errorf("%s: %w", s.files[s.idx].Loc, err)
+			return concatTables(parts), fmt.Errorf("%s: %w", s.files[s.idx].Loc, err)
 		}
 	}
 	if s.cur == nil {
-		return t, io.EOF
+		return concatTables(parts), io.EOF
 	}
-	return t, nil
+	return concatTables(parts), nil
 }
 
 // readColumns reads up to n rows of r as columns: straight from a reader
