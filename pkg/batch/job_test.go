@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/valyala/fastjson"
 )
 
 // checkIrisOutput asserts that out holds rows in order, each with its
@@ -31,7 +33,7 @@ func checkIrisOutput(t *testing.T, p *RuntimePredictor, out string, rows []Row) 
 		}
 		probs := r[7]
 		if probs.Kind == KindString { // CSV holds the list as JSON text
-			probs, _ = parseJSONValue([]byte(probs.Str))
+			probs, _ = jsonValue(fastjson.MustParse(probs.Str))
 		}
 		if len(probs.List) != 3 {
 			t.Fatalf("%s row %d probabilities = %s", out, i, r[7].Text())

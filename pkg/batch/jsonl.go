@@ -7,8 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
+
+	"github.com/valyala/fastjson"
 )
 
 // maxJSONLine is the longest JSONL line read.
@@ -24,6 +25,7 @@ type jsonlReader struct {
 	fields []Field
 	index  map[string]int
 	first  []byte
+	parser fastjson.Parser
 }
 
 func newJSONLReader(r io.Reader, size int64) (*jsonlReader, error) {
@@ -38,20 +40,21 @@ func newJSONLReader(r io.Reader, size int64) (*jsonlReader, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys, values, err := parseJSONObject(line)
-	if err != nil {
-		return nil, fmt.Errorf("JSONL line 1: %w", err)
-	}
-	for i, k := range keys {
+	err = j.parseObject(line, func(key []byte, v Value) error {
+		k := string(key)
 		if _, dup := j.index[k]; dup {
-			return nil, fmt.Errorf("JSONL line 1: key %q appears twice", k)
+			return fmt.Errorf("key %q appears twice", k)
 		}
-		j.index[k] = i
-		f := Field{Name: k, Kind: values[i].Kind}
-		if f.Kind == KindList && len(values[i].List) > 0 {
-			f.Elem = values[i].List[0].Kind
+		j.index[k] = len(j.fields)
+		f := Field{Name: k, Kind: v.Kind}
+		if f.Kind == KindList && len(v.List) > 0 {
+			f.Elem = v.List[0].Kind
 		}
 		j.fields = append(j.fields, f)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("JSONL line 1: %w", err)
 	}
 	j.first = line
 	return j, nil
@@ -92,18 +95,15 @@ func (j *jsonlReader) Read(dst []Row, errs []error, n int) ([]Row, []error, erro
 
 func (j *jsonlReader) parseRow(line []byte) (Row, error) {
 	row := make(Row, len(j.fields))
-	keys, values, err := parseJSONObject(line)
-	if err != nil {
-		return row, err
-	}
-	for i, k := range keys {
-		idx, ok := j.index[k]
+	err := j.parseObject(line, func(key []byte, v Value) error {
+		idx, ok := j.index[string(key)]
 		if !ok {
-			return row, fmt.Errorf("key %q is not among the first line's keys (%s)", k, strings.Join(fieldNames(j.fields), ", "))
+			return fmt.Errorf("key %q is not among the first line's keys (%s)", key, strings.Join(fieldNames(j.fields), ", "))
 		}
-		row[idx] = values[i]
-	}
-	return row, nil
+		row[idx] = v
+		return nil
+	})
+	return row, err
 }
 
 func (j *jsonlReader) Skip(n int64) (int64, error) {
@@ -127,59 +127,46 @@ func (j *jsonlReader) Fraction() float64 { return fraction(j.count.n, j.size) }
 func (j *jsonlReader) Close() error { return nil }
 
 // parseJSONObject parses one JSON object, keeping its keys in order.
-func parseJSONObject(line []byte) ([]string, []Value, error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, errors.New("not a JSON object")
+// parseObject parses a line holding one JSON object and calls fn with
+// each key and value, in order, until fn fails.
+func (j *jsonlReader) parseObject(line []byte, fn func(key []byte, v Value) error) error {
+	doc, err := j.parser.ParseBytes(line)
+	if err != nil {
+		return fmt.Errorf("invalid JSON: %w", err)
 	}
-	var keys []string
-	var values []Value
-	for dec.More() {
-		tok, err := dec.Token()
+	obj, err := doc.Object()
+	if err != nil {
+		return errors.New("not a JSON object")
+	}
+	obj.Visit(func(key []byte, item *fastjson.Value) {
 		if err != nil {
-			return nil, nil, fmt.Errorf("invalid JSON: %w", err)
+			return
 		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, nil, fmt.Errorf("invalid JSON: %w", err)
+		var v Value
+		if v, err = jsonValue(item); err == nil {
+			err = fn(key, v)
 		}
-		v, err := parseJSONValue(raw)
-		if err != nil {
-			return nil, nil, err
-		}
-		keys = append(keys, tok.(string))
-		values = append(values, v)
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("invalid JSON: %w", err)
-	}
-	if dec.More() {
-		return nil, nil, errors.New("more than one JSON value on the line")
-	}
-	return keys, values, nil
+	})
+	return err
 }
 
-// parseJSONValue converts one JSON value; nested objects stay JSON text.
-func parseJSONValue(raw json.RawMessage) (Value, error) {
-	switch raw[0] {
-	case 'n':
+// jsonValue converts one JSON value; nested objects stay JSON text.
+func jsonValue(item *fastjson.Value) (Value, error) {
+	switch item.Type() {
+	case fastjson.TypeNull:
 		return Null(), nil
-	case 't', 'f':
-		return Bool(raw[0] == 't'), nil
-	case '"':
-		var s string
-		err := json.Unmarshal(raw, &s)
-		return String(s), err
-	case '{':
-		return String(string(raw)), nil
-	case '[':
-		var items []json.RawMessage
-		if err := json.Unmarshal(raw, &items); err != nil {
-			return Value{}, err
-		}
+	case fastjson.TypeTrue, fastjson.TypeFalse:
+		return Bool(item.Type() == fastjson.TypeTrue), nil
+	case fastjson.TypeString:
+		b, _ := item.StringBytes()
+		return String(string(b)), nil
+	case fastjson.TypeObject:
+		return String(string(item.MarshalTo(nil))), nil
+	case fastjson.TypeArray:
+		items, _ := item.Array()
 		list := make([]Value, len(items))
-		for i, item := range items {
-			v, err := parseJSONValue(item)
+		for i, it := range items {
+			v, err := jsonValue(it)
 			if err != nil {
 				return Value{}, err
 			}
@@ -187,15 +174,16 @@ func parseJSONValue(raw json.RawMessage) (Value, error) {
 		}
 		return List(list), nil
 	}
-	s := string(raw)
-	if !strings.ContainsAny(s, ".eE") {
-		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+	var buf [32]byte
+	raw := item.MarshalTo(buf[:0])
+	if !bytes.ContainsAny(raw, ".eE") {
+		if i, err := item.Int64(); err == nil {
 			return Int(i), nil
 		}
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := item.Float64()
 	if err != nil {
-		return Value{}, fmt.Errorf("number %s: %w", s, err)
+		return Value{}, fmt.Errorf("number %s: %w", raw, err)
 	}
 	return Float64(f), nil
 }
