@@ -250,6 +250,21 @@ func concatTables(parts []*table) *table {
 	return t
 }
 
+// settle sets the row count of columns filled by appending, and makes the
+// bad rows null.
+func (t *table) settle(bad []int) *table {
+	for _, col := range t.cols {
+		col.n = t.n
+		if len(bad) > 0 {
+			col.null = make([]bool, t.n)
+			for _, r := range bad {
+				col.null[r] = true
+			}
+		}
+	}
+	return t
+}
+
 // pick returns the table of the rows at idx.
 func (t *table) pick(idx []int) *table {
 	out := &table{cols: make([]*column, len(t.cols)), errs: make([]error, len(idx)), n: len(idx)}

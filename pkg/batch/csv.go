@@ -41,11 +41,20 @@ func newCSVReader(r io.Reader, size int64) (*csvReader, error) {
 
 func (c *csvReader) Fields() []Field { return c.fields }
 
-func (c *csvReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
-	for range n {
-		rec, err := c.r.Read()
-		if errors.Is(err, io.EOF) {
-			return dst, errs, io.EOF
+// readTable reads up to n records into string columns; a record that
+// does not parse is a null row with its error.
+func (c *csvReader) readTable(n int) (*table, error) {
+	size := min(n, 4096)
+	t := &table{cols: make([]*column, len(c.fields)), errs: make([]error, 0, size)}
+	for i := range t.cols {
+		t.cols[i] = &column{kind: KindString, strs: make([]string, 0, size)}
+	}
+	var bad []int
+	var err error
+	for ; t.n < n; t.n++ {
+		var rec []string
+		if rec, err = c.r.Read(); errors.Is(err, io.EOF) {
+			break
 		}
 		var pe *csv.ParseError
 		switch {
@@ -54,18 +63,21 @@ func (c *csvReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error)
 		case errors.As(err, &pe):
 			err = fmt.Errorf("CSV: %v", pe.Err)
 		case err != nil:
-			return dst, errs, fmt.Errorf("read CSV: %w", err)
+			return t.settle(bad), fmt.Errorf("read CSV: %w", err)
 		}
-		row := make(Row, len(c.fields))
-		if err == nil {
-			for i, s := range rec {
-				row[i] = String(s)
+		if err != nil {
+			bad = append(bad, t.n)
+		}
+		for i, col := range t.cols {
+			s := ""
+			if err == nil {
+				s = rec[i]
 			}
+			col.strs = append(col.strs, s)
 		}
-		dst = append(dst, row)
-		errs = append(errs, err)
+		t.errs = append(t.errs, err)
 	}
-	return dst, errs, nil
+	return t.settle(bad), err
 }
 
 func (c *csvReader) Skip(n int64) (int64, error) {
@@ -123,7 +135,7 @@ func (c *csvWriter) Write(rows []Row) error {
 func (c *csvWriter) writeColumns(n int, cols []colView) error {
 	for r := range n {
 		for i := range c.record {
-			c.record[i] = cols[i].value(r).Text()
+			c.record[i] = cols[i].text(r)
 		}
 		if err := c.w.Write(c.record); err != nil {
 			return err

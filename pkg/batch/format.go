@@ -96,6 +96,32 @@ func (v colView) row(i int) int {
 // value returns the cell of output row i.
 func (v colView) value(i int) Value { return v.col.value(v.row(i)) }
 
+// appendJSON appends the cell of output row i as JSON (see
+// Value.AppendJSON); a typed list's elements are written without making
+// cells.
+func (v colView) appendJSON(b []byte, i int) []byte {
+	c, r := v.col, v.row(i)
+	if !c.typed() || c.width == 0 {
+		return c.value(r).AppendJSON(b)
+	}
+	b = append(b, '[')
+	for e := range c.width {
+		if e > 0 {
+			b = append(b, ',')
+		}
+		b = c.element(r*c.width + e).AppendJSON(b)
+	}
+	return append(b, ']')
+}
+
+// text returns the cell of output row i as CSV writes it (see Value.Text).
+func (v colView) text(i int) string {
+	if v.col.typed() && v.col.width > 0 {
+		return string(v.appendJSON(nil, i))
+	}
+	return v.value(i).Text()
+}
+
 // rowViews shows rows of nf cells as columns.
 func rowViews(rows []Row, nf int) []colView {
 	views := make([]colView, nf)
@@ -105,9 +131,37 @@ func rowViews(rows []Row, nf int) []colView {
 	return views
 }
 
+// tableReader reads the rows of one tabular file in order, as columns.
+type tableReader interface {
+	Fields() []Field
+	// readTable reads up to n rows and returns io.EOF once no row is left.
+	// A row that cannot be parsed comes back null with its error in the
+	// table's errs, not as the returned error.
+	readTable(n int) (*table, error)
+	Skip(n int64) (int64, error)
+	Fraction() float64
+	Close() error
+}
+
+// rowReader serves a tableReader's rows as Rows.
+type rowReader struct{ tableReader }
+
+func (r rowReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
+	t, err := r.readTable(n)
+	return append(dst, t.rows()...), append(errs, t.errs...), err
+}
+
 // NewRowReader reads a file of format f from r (size bytes; parquet needs
 // the io.ReaderAt).
 func NewRowReader(f Format, r ReadAtCloser, size int64) (RowReader, error) {
+	tr, err := newTableReader(f, r, size)
+	if err != nil {
+		return nil, err
+	}
+	return rowReader{tr}, nil
+}
+
+func newTableReader(f Format, r ReadAtCloser, size int64) (tableReader, error) {
 	switch f {
 	case CSV:
 		return newCSVReader(r, size)

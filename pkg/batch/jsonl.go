@@ -76,34 +76,37 @@ func (j *jsonlReader) nextLine() ([]byte, error) {
 
 func (j *jsonlReader) Fields() []Field { return j.fields }
 
-func (j *jsonlReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
-	for range n {
+// readTable reads up to n lines into columns of Values; a line that does
+// not parse keeps the values read before the fault, with its error.
+func (j *jsonlReader) readTable(n int) (*table, error) {
+	size := min(n, 4096)
+	t := &table{cols: make([]*column, len(j.fields)), errs: make([]error, 0, size)}
+	for i := range t.cols {
+		t.cols[i] = valueColumn(make([]Value, 0, size))
+	}
+	for ; t.n < n; t.n++ {
 		line := j.first
 		j.first = nil
 		if line == nil {
 			var err error
 			if line, err = j.nextLine(); err != nil {
-				return dst, errs, err
+				return t.settle(nil), err
 			}
 		}
-		row, err := j.parseRow(line)
-		dst = append(dst, row)
-		errs = append(errs, err)
-	}
-	return dst, errs, nil
-}
-
-func (j *jsonlReader) parseRow(line []byte) (Row, error) {
-	row := make(Row, len(j.fields))
-	err := j.parseObject(line, func(key []byte, v Value) error {
-		idx, ok := j.index[string(key)]
-		if !ok {
-			return fmt.Errorf("key %q is not among the first line's keys (%s)", key, strings.Join(fieldNames(j.fields), ", "))
+		for _, col := range t.cols {
+			col.cells = append(col.cells, Value{})
 		}
-		row[idx] = v
-		return nil
-	})
-	return row, err
+		err := j.parseObject(line, func(key []byte, v Value) error {
+			idx, ok := j.index[string(key)]
+			if !ok {
+				return fmt.Errorf("key %q is not among the first line's keys (%s)", key, strings.Join(fieldNames(j.fields), ", "))
+			}
+			t.cols[idx].cells[t.n] = v
+			return nil
+		})
+		t.errs = append(t.errs, err)
+	}
+	return t.settle(nil), nil
 }
 
 func (j *jsonlReader) Skip(n int64) (int64, error) {
@@ -224,7 +227,7 @@ func (j *jsonlWriter) writeColumns(n int, cols []colView) error {
 				b = append(b, ',')
 			}
 			b = append(b, k...)
-			b = cols[i].value(r).AppendJSON(b)
+			b = cols[i].appendJSON(b, r)
 		}
 		b = append(b, '}', '\n')
 		j.buf = b

@@ -125,12 +125,6 @@ func parquetKind(node parquet.Node) Kind {
 
 func (p *parquetReader) Fields() []Field { return p.fields }
 
-// Read reads up to n rows (at most 4096 at a time).
-func (p *parquetReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
-	t, err := p.readTable(n)
-	return append(dst, t.rows()...), append(errs, t.errs...), err
-}
-
 // readTable reads up to n rows (at most 4096 at a time) as columns.
 func (p *parquetReader) readTable(n int) (*table, error) {
 	var parts []*table

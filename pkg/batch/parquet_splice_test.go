@@ -49,7 +49,7 @@ func TestParquetPartSplicesPiecesInOrder(t *testing.T) {
 			t.Fatalf("column chunk %d: offset index %+v, data page at %d", i, oi.PageLocations, c.DataPageOffset)
 		}
 	}
-	r, err := newParquetReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	r, err := NewRowReader(Parquet, nopCloser{bytes.NewReader(out.Bytes())}, int64(out.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func TestParquetPartSplicesPiecesInOrder(t *testing.T) {
 			t.Fatalf("row %d: got %v, want %v", i, row, all[i])
 		}
 	}
-	r, err = newParquetReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
+	r, err = NewRowReader(Parquet, nopCloser{bytes.NewReader(out.Bytes())}, int64(out.Len()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ type source struct {
 	done   int64 // bytes in files already read
 	idx    int
 	file   ReadAtCloser
-	cur    RowReader
+	cur    tableReader
 	fields []Field
 }
 
@@ -41,7 +41,7 @@ func (s *source) open(i int) error {
 	if err != nil {
 		return err
 	}
-	r, err := NewRowReader(s.format, f, size)
+	r, err := newTableReader(s.format, f, size)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("%s: %w", s.files[i].Loc, err)
@@ -74,7 +74,7 @@ func (s *source) Fields() []Field { return s.fields }
 func (s *source) ReadTable(n int) (*table, error) {
 	var parts []*table
 	for s.cur != nil && n > 0 {
-		part, err := readColumns(s.cur, n)
+		part, err := s.cur.readTable(n)
 		if part.n > 0 {
 			parts = append(parts, part)
 		}
@@ -92,16 +92,6 @@ func (s *source) ReadTable(n int) (*table, error) {
 		return concatTables(parts), io.EOF
 	}
 	return concatTables(parts), nil
-}
-
-// readColumns reads up to n rows of r as columns: straight from a reader
-// that reads columns (Parquet), else from its rows.
-func readColumns(r RowReader, n int) (*table, error) {
-	if tr, ok := r.(interface{ readTable(int) (*table, error) }); ok {
-		return tr.readTable(n)
-	}
-	rows, errs, err := r.Read(nil, nil, n)
-	return tableOf(rows, errs, len(r.Fields())), err
 }
 
 // Skip discards up to n rows across files.
