@@ -88,20 +88,12 @@ func (c *column) element(i int) Value {
 
 // pick returns the column of the rows at idx, in that order.
 func (c *column) pick(idx []int) *column {
-	out := &column{kind: c.kind, width: c.width, n: len(idx)}
-	if !c.typed() {
-		out.cells = make([]Value, len(idx))
-		for i, r := range idx {
-			out.cells[i] = c.cells[r]
-		}
-		return out
-	}
 	w := max(c.width, 1)
-	out.nums, out.ints, out.strs = pickRows(c.nums, idx, w), pickRows(c.ints, idx, w), pickRows(c.strs, idx, w)
-	if c.null != nil {
-		out.null = pickRows(c.null, idx, 1)
+	return &column{
+		kind: c.kind, width: c.width, n: len(idx),
+		null: pickRows(c.null, idx, 1), cells: pickRows(c.cells, idx, 1),
+		nums: pickRows(c.nums, idx, w), ints: pickRows(c.ints, idx, w), strs: pickRows(c.strs, idx, w),
 	}
-	return out
 }
 
 // pickRows returns the rows at idx of width elements each; nil for nil.
@@ -202,23 +194,22 @@ func tableOf(rows []Row, errs []error, nf int) *table {
 	return t
 }
 
-// rows returns the table's rows.
+// rows returns the table's rows, their cells allocated at once.
 func (t *table) rows() []Row {
 	nf := len(t.cols)
 	cells := make([]Value, t.n*nf)
 	rows := make([]Row, t.n)
 	for r := range rows {
-		rows[r] = cells[r*nf : (r+1)*nf : (r+1)*nf]
-		for k, c := range t.cols {
-			rows[r][k] = c.value(r)
-		}
+		rows[r] = t.fillRow(cells[r*nf:(r+1)*nf:(r+1)*nf], r)
 	}
 	return rows
 }
 
 // row returns row r's cells.
-func (t *table) row(r int) Row {
-	row := make(Row, len(t.cols))
+func (t *table) row(r int) Row { return t.fillRow(make(Row, len(t.cols)), r) }
+
+// fillRow sets the cells of row, one per column, to row r's.
+func (t *table) fillRow(row Row, r int) Row {
 	for k, c := range t.cols {
 		row[k] = c.value(r)
 	}
