@@ -27,7 +27,9 @@ type parquetReader struct {
 }
 
 // parquetColumn says how one top-level Parquet field maps onto a column,
-// and reads its values in order across the pages of a row group.
+// and reads its values in order across the pages of a row group: a list
+// column as Values, a scalar column page by page, its numbers and strings
+// taken straight from the decoded page where the page allows.
 type parquetColumn struct {
 	leaf    int  // leaf column index
 	kind    Kind // the kind of the values (of a list's elements)
@@ -35,9 +37,19 @@ type parquetColumn struct {
 	listDef int  // definition level at which the list exists but is empty
 	maxDef  int  // definition level of a present element
 
-	values parquet.ColumnChunkValueReader // the row group's values, nil before the first
-	buf    []parquet.Value                // values read, buf[pos:] still unused
+	// A list column's values, nil before the first row group.
+	values parquet.ColumnChunkValueReader
+	buf    []parquet.Value // values read, buf[pos:] still unused
 	pos    int
+
+	// A scalar column's pages, nil before the first row group, and the page
+	// being read: at rows of it are read, the first next of its present
+	// values. pageValues reads a page that is not read typed.
+	pages      parquet.Pages
+	page       parquet.Page
+	at         int64
+	next       int
+	pageValues parquet.ValueReader
 }
 
 // parquetReadAhead is how many values a column decodes at a time.
@@ -203,19 +215,140 @@ func (c *parquetColumn) open(chunk parquet.ColumnChunk, row int64) error {
 	if err := c.close(); err != nil {
 		return err
 	}
-	c.values = parquet.NewColumnChunkValueReader(chunk)
-	return c.values.SeekToRow(row)
+	if c.list {
+		c.values = parquet.NewColumnChunkValueReader(chunk)
+		return c.values.SeekToRow(row)
+	}
+	c.pages = chunk.Pages()
+	return c.pages.SeekToRow(row)
 }
 
 // close stops reading the row group.
 func (c *parquetColumn) close() error {
 	c.buf, c.pos = c.buf[:0], 0
-	if c.values == nil {
+	c.releasePage()
+	var err error
+	if c.values != nil {
+		err = c.values.Close()
+	}
+	if c.pages != nil {
+		err = errors.Join(err, c.pages.Close())
+	}
+	c.values, c.pages = nil, nil
+	return err
+}
+
+func (c *parquetColumn) releasePage() {
+	if c.page != nil {
+		parquet.Release(c.page)
+	}
+	c.page, c.pageValues, c.at, c.next = nil, nil, 0, 0
+}
+
+// nextPage moves a scalar column to its next page.
+func (c *parquetColumn) nextPage() error {
+	c.releasePage()
+	page, err := c.pages.ReadPage()
+	if err != nil {
+		return err
+	}
+	c.page = page
+	if page.Dictionary() != nil || !typedParquet[page.Type().Kind()] {
+		c.pageValues = page.Values()
+	}
+	return nil
+}
+
+// typedParquet lists the physical types whose decoded pages are read
+// straight into typed columns.
+var typedParquet = map[parquet.Kind]bool{parquet.Int32: true, parquet.Int64: true, parquet.Float: true, parquet.Double: true, parquet.ByteArray: true}
+
+// readScalars sets the rows of out, a typed column, from the next rows.
+func (c *parquetColumn) readScalars(out *column) error {
+	for r := 0; r < out.n; {
+		if c.page == nil || c.at == c.page.NumRows() {
+			if err := c.nextPage(); errors.Is(err, io.EOF) {
+				return fmt.Errorf("the column ends at row %d of %d in its row group", r, out.n)
+			} else if err != nil {
+				return err
+			}
+		}
+		k := int(min(int64(out.n-r), c.page.NumRows()-c.at))
+		if err := c.copyRows(out, r, k); err != nil {
+			return err
+		}
+		c.at += int64(k)
+		r += k
+	}
+	return nil
+}
+
+// copyRows sets rows [r, r+k) of out from the page's next k rows.
+func (c *parquetColumn) copyRows(out *column, r, k int) error {
+	if c.pageValues != nil {
+		if cap(c.buf) < k {
+			c.buf = make([]parquet.Value, k)
+		}
+		buf := c.buf[:k]
+		for got := 0; got < k; {
+			n, err := c.pageValues.ReadValues(buf[got:])
+			got += n
+			if err != nil && (got < k || !errors.Is(err, io.EOF)) {
+				return err
+			}
+		}
+		for i, v := range buf {
+			var cell Value
+			setParquetValue(&cell, v)
+			out.set(r+i, cell)
+		}
 		return nil
 	}
-	err := c.values.Close()
-	c.values = nil
-	return err
+	data := c.page.Data()
+	f := pageFill{defs: c.page.DefinitionLevels(), maxDef: byte(c.maxDef), at: int(c.at), r: r, k: k, next: &c.next, out: out}
+	switch c.page.Type().Kind() {
+	case parquet.Int32:
+		v := data.Int32()
+		fillPage(f, out.ints, func(i int) int64 { return int64(v[i]) })
+	case parquet.Int64:
+		v := data.Int64()
+		fillPage(f, out.ints, func(i int) int64 { return v[i] })
+	case parquet.Float:
+		v := data.Float()
+		fillPage(f, out.nums, func(i int) float64 { return float64(v[i]) })
+	case parquet.Double:
+		v := data.Double()
+		fillPage(f, out.nums, func(i int) float64 { return v[i] })
+	default:
+		b, offsets := data.ByteArray()
+		fillPage(f, out.strs, func(i int) string { return string(b[offsets[i]:offsets[i+1]]) })
+	}
+	return nil
+}
+
+// pageFill says which rows of a decoded page go where: rows [at, at+k) of
+// the page to rows [r, r+k) of out. The page's data holds its present
+// values only; *next is the index of the next one. A row whose definition
+// level (when the page has them) is below maxDef is null.
+type pageFill struct {
+	defs     []byte
+	maxDef   byte
+	at, r, k int
+	next     *int
+	out      *column
+}
+
+// fillPage copies the rows f names into dst, out's typed slice, taking
+// present value i from get(i).
+func fillPage[T any](f pageFill, dst []T, get func(int) T) {
+	for i := range f.k {
+		if len(f.defs) > 0 && f.defs[f.at+i] != f.maxDef {
+			f.out.set(f.r+i, Value{})
+			continue
+		}
+		dst[f.r+i] = get(*f.next)
+		*f.next++
+	}
 }
 
 // peek returns the next value without consuming it; io.EOF at the end of
@@ -237,10 +370,11 @@ func (c *parquetColumn) peek() (*parquet.Value, error) {
 // read reads the column's next rows rows: typed for a scalar column,
 // Values for a list.
 func (c *parquetColumn) read(rows int) (*column, error) {
-	out := newColumn(c.kind, rows)
-	if c.list {
-		out = valueColumn(make([]Value, rows))
+	if !c.list {
+		out := newColumn(c.kind, rows)
+		return out, c.readScalars(out)
 	}
+	out := valueColumn(make([]Value, rows))
 	for r := range rows {
 		v, err := c.peek()
 		if errors.Is(err, io.EOF) {
@@ -250,15 +384,9 @@ func (c *parquetColumn) read(rows int) (*column, error) {
 			return nil, err
 		}
 		c.pos++
-		if c.list {
-			if err := c.fillList(&out.cells[r], *v); err != nil {
-				return nil, err
-			}
-			continue
+		if err := c.fillList(&out.cells[r], *v); err != nil {
+			return nil, err
 		}
-		var cell Value
-		setParquetValue(&cell, *v)
-		out.set(r, cell)
 	}
 	return out, nil
 }
