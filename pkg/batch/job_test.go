@@ -270,3 +270,37 @@ func TestRunResumesFromItsCheckpoint(t *testing.T) {
 	}
 	checkIrisOutput(t, p, out, rows)
 }
+
+// TestRunSkipsParquetRowsWithMissingFeatures scores Parquet whose feature
+// columns have nulls: those rows, and only those, go to the errors file
+// naming the column, and the others keep their order.
+func TestRunSkipsParquetRowsWithMissingFeatures(t *testing.T) {
+	p := irisPredictor(t)
+	dir := t.TempDir()
+	rows := irisRows(t, 1)[:12]
+	rows[3][2], rows[8][4] = Null(), Null()
+	in := writeTable(t, filepath.Join(dir, "in.parquet"), Parquet, irisFields, rows)
+	out := filepath.Join(dir, "out.parquet")
+	sum, err := Run(context.Background(), Config{Input: in, Output: out, Predictor: p, SkipBadRows: true, BatchSize: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Failed != 2 || sum.Written != 10 {
+		t.Fatalf("summary %+v", sum)
+	}
+	_, got := readTable(t, out)
+	var ids []string
+	for _, r := range got {
+		ids = append(ids, r[0].Text())
+	}
+	if strings.Join(ids, ",") != "0,1,2,4,5,6,7,9,10,11" {
+		t.Errorf("ids written = %v", ids)
+	}
+	_, bad := readTable(t, sum.Errors)
+	if len(bad) != 2 || bad[0][0].Int != 3 || bad[1][0].Int != 8 {
+		t.Fatalf("errors file rows = %+v", bad)
+	}
+	if !strings.Contains(bad[0][1].Str, `column "sepal_width": missing value`) || !strings.Contains(bad[1][1].Str, `column "petal_width": missing value`) {
+		t.Errorf("reasons = %q, %q", bad[0][1].Str, bad[1][1].Str)
+	}
+}

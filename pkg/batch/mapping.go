@@ -172,8 +172,22 @@ func (b *inputBinding) fill(bld tensorBuilder, in *table, idx []int, errs []erro
 		}
 		return
 	}
+	setFloat := bld.floats()
 	for k, c := range b.cols {
 		col := in.cols[c]
+		if setFloat != nil && col.nums != nil && col.width == 0 {
+			// Numbers into a tensor of floats, without making cells.
+			for j, r := range idx {
+				switch {
+				case errs[r] != nil:
+				case col.null != nil && col.null[r]:
+					errs[r] = b.cellError(k, errMissing)
+				default:
+					setFloat(j*w+k, col.nums[r])
+				}
+			}
+			continue
+		}
 		for j, r := range idx {
 			if errs[r] != nil {
 				continue

@@ -11,17 +11,28 @@ import (
 type tensorBuilder interface {
 	// set converts a cell into element i.
 	set(i int, v *Value) error
+	// floats returns a function setting element i from a number, for a
+	// tensor of floats; nil for other tensors.
+	floats() func(i int, f float64)
 	// keep compacts the elements to the given rows, of width elements each.
 	keep(rows []int, width int)
 	tensor(name string, shape []int64) *oip.Tensor
 }
 
-// elements builds a tensor of Ts: conv converts a cell, wrap makes the
-// tensor of the data.
+// elements builds a tensor of Ts: conv converts a cell, fromFloat a number
+// (floats only), wrap makes the tensor of the data.
 type elements[T any] struct {
-	data []T
-	conv func(*Value) (T, error)
-	wrap func(name string, shape []int64, data []T) *oip.Tensor
+	data      []T
+	conv      func(*Value) (T, error)
+	fromFloat func(float64) T
+	wrap      func(name string, shape []int64, data []T) *oip.Tensor
+}
+
+func (e *elements[T]) floats() func(i int, f float64) {
+	if e.fromFloat == nil {
+		return nil
+	}
+	return func(i int, f float64) { e.data[i] = e.fromFloat(f) }
 }
 
 func (e *elements[T]) set(i int, v *Value) error {
@@ -42,21 +53,32 @@ func (e *elements[T]) tensor(name string, shape []int64) *oip.Tensor {
 	return e.wrap(name, shape, e.data)
 }
 
-func builder[T any](size int, conv func(*Value) (T, error), wrap func(string, []int64, []T) *oip.Tensor) tensorBuilder {
+func builder[T any](size int, conv func(*Value) (T, error), wrap func(string, []int64, []T) *oip.Tensor) *elements[T] {
 	return &elements[T]{data: make([]T, size), conv: conv, wrap: wrap}
+}
+
+// floatBuilder builds a tensor of floats, which also takes numbers.
+func floatBuilder[T any](size int, fromFloat func(float64) T, wrap func(string, []int64, []T) *oip.Tensor) *elements[T] {
+	conv := func(v *Value) (T, error) {
+		f, err := toFloat(*v)
+		return fromFloat(f), err
+	}
+	e := builder(size, conv, wrap)
+	e.fromFloat = fromFloat
+	return e
 }
 
 // newTensorBuilder returns a builder of size elements of dt.
 func newTensorBuilder(dt oip.Datatype, size int) (tensorBuilder, error) {
 	switch dt {
 	case oip.FP32:
-		return builder(size, floatOf[float32], oip.NewTensor[float32]), nil
+		return floatBuilder(size, func(f float64) float32 { return float32(f) }, oip.NewTensor[float32]), nil
 	case oip.FP64:
-		return builder(size, floatOf[float64], oip.NewTensor[float64]), nil
+		return floatBuilder(size, func(f float64) float64 { return f }, oip.NewTensor[float64]), nil
 	case oip.FP16:
-		return builder(size, halfOf(oip.Float32ToFloat16), oip.NewFP16Tensor), nil
+		return floatBuilder(size, halfOf(oip.Float32ToFloat16), oip.NewFP16Tensor), nil
 	case oip.BF16:
-		return builder(size, halfOf(oip.Float32ToBFloat16), oip.NewBF16Tensor), nil
+		return floatBuilder(size, halfOf(oip.Float32ToBFloat16), oip.NewBF16Tensor), nil
 	case oip.Int8:
 		return builder(size, intOf[int8](math.MinInt8, math.MaxInt8), oip.NewTensor[int8]), nil
 	case oip.Int16:
@@ -81,16 +103,8 @@ func newTensorBuilder(dt oip.Datatype, size int) (tensorBuilder, error) {
 	return nil, fmt.Errorf("input datatype %s is not supported", dt)
 }
 
-func floatOf[T float32 | float64](v *Value) (T, error) {
-	f, err := toFloat(*v)
-	return T(f), err
-}
-
-func halfOf(conv func(float32) uint16) func(*Value) (uint16, error) {
-	return func(v *Value) (uint16, error) {
-		f, err := toFloat(*v)
-		return conv(float32(f)), err
-	}
+func halfOf(conv func(float32) uint16) func(float64) uint16 {
+	return func(f float64) uint16 { return conv(float32(f)) }
 }
 
 func intOf[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](lo, hi int64) func(*Value) (T, error) {
