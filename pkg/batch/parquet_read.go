@@ -52,8 +52,12 @@ type parquetColumn struct {
 	pageValues parquet.ValueReader
 }
 
-// parquetReadAhead is how many values a column decodes at a time.
-const parquetReadAhead = 1024
+// parquetReadAhead is how many values a list column decodes at a time,
+// and parquetMaxRead the most rows one read returns (a chunk's worth).
+const (
+	parquetReadAhead = 1024
+	parquetMaxRead   = 16384
+)
 
 func newParquetReader(r io.ReaderAt, size int64) (*parquetReader, error) {
 	pf, err := parquet.OpenFile(r, size, parquet.SkipBloomFilters(true), parquet.ReadBufferSize(1<<20))
@@ -137,10 +141,11 @@ func parquetKind(node parquet.Node) Kind {
 
 func (p *parquetReader) Fields() []Field { return p.fields }
 
-// readTable reads up to n rows (at most 4096 at a time) as columns.
+// readTable reads up to n rows (at most parquetMaxRead at a time) as
+// columns.
 func (p *parquetReader) readTable(n int) (*table, error) {
 	var parts []*table
-	for n = min(n, 4096); n > 0 && p.done < p.total; {
+	for n = min(n, parquetMaxRead); n > 0 && p.done < p.total; {
 		if p.done >= p.groupEnd {
 			if err := p.seek(p.done); err != nil {
 				return concatTables(parts), err

@@ -120,11 +120,13 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 		c.index = make([]int64, 0, t.n/max(p.shard.Count, 1)+1)
 		for i := range t.n {
 			if n := p.next + int64(i); p.shard.Has(n) {
-				shard = append(shard, i)
 				c.index = append(c.index, n)
+				if p.shard.Count > 1 {
+					shard = append(shard, i)
+				}
 			}
 		}
-		if len(shard) < t.n {
+		if p.shard.Count > 1 {
 			t = t.pick(shard)
 		}
 		c.in, c.errs = t, t.errs

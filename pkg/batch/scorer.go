@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kilnml/kiln/pkg/oip"
 )
@@ -153,18 +154,22 @@ func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 		builders[i], _ = newTensorBuilder(b.meta.Datatype, len(idx)*b.width)
 		b.fill(builders[i], c.in, idx, c.errs)
 	}
-	var kept, rows []int
-	for j, r := range idx {
-		if c.errs[r] == nil {
-			kept, rows = append(kept, j), append(rows, r)
+	rows := idx
+	if bad := slices.ContainsFunc(idx, func(r int) bool { return c.errs[r] != nil }); bad {
+		var kept []int
+		rows = nil
+		for j, r := range idx {
+			if c.errs[r] == nil {
+				kept, rows = append(kept, j), append(rows, r)
+			}
+		}
+		for i, b := range s.inputs {
+			builders[i].keep(kept, b.width)
 		}
 	}
 	tensors := make([]*oip.Tensor, len(s.inputs))
 	for i, b := range s.inputs {
-		if len(kept) < len(idx) {
-			builders[i].keep(kept, b.width)
-		}
-		shape := append([]int64{int64(len(kept))}, b.rowShape...)
+		shape := append([]int64{int64(len(rows))}, b.rowShape...)
 		tensors[i] = builders[i].tensor(b.meta.Name, shape)
 	}
 	return tensors, rows
