@@ -76,7 +76,7 @@ func (e *chunkEncoder) encode(c *chunk) error {
 // pieceEncoder encodes rows into a buffer it reuses.
 type pieceEncoder struct {
 	buf bytes.Buffer
-	w   cellWriter
+	w   columnsWriter
 }
 
 func newPieceEncoder(f Format, fields []Field) *pieceEncoder {

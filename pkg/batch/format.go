@@ -71,9 +71,9 @@ type RowWriter interface {
 	Close() error
 }
 
-// cellWriter is a RowWriter that can also take n rows from columns, so
+// columnsWriter is a RowWriter that can also take n rows from columns, so
 // that no Row is built.
-type cellWriter interface {
+type columnsWriter interface {
 	RowWriter
 	writeColumns(n int, cols []colView) error
 }
