@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -302,5 +303,46 @@ func TestRunSkipsParquetRowsWithMissingFeatures(t *testing.T) {
 	}
 	if !strings.Contains(bad[0][1].Str, `column "sepal_width": missing value`) || !strings.Contains(bad[1][1].Str, `column "petal_width": missing value`) {
 		t.Errorf("reasons = %q, %q", bad[0][1].Str, bad[1][1].Str)
+	}
+}
+
+// TestRunFeedsAnInputFromAListColumn scores rows whose four features are
+// one list cell, from Parquet and JSONL: the labels match the model's on
+// the same numbers, and a list of the wrong length fails its row only.
+func TestRunFeedsAnInputFromAListColumn(t *testing.T) {
+	p := irisPredictor(t)
+	rows := irisRows(t, 1)[:20]
+	want := directLabels(t, p, rows)
+	fields := []Field{{Name: "id", Kind: KindInt}, {Name: "features", Kind: KindList, Elem: KindFloat64}}
+	var listRows []Row
+	for _, r := range rows {
+		listRows = append(listRows, Row{r[0], List(append([]Value(nil), r[1:5]...))})
+	}
+	listRows[6][1] = List(listRows[6][1].List[:3])
+	for _, f := range []Format{Parquet, JSONL} {
+		dir := t.TempDir()
+		in := writeTable(t, filepath.Join(dir, "in"+f.Ext()), f, fields, listRows)
+		out := filepath.Join(dir, "out.csv")
+		sum, err := Run(context.Background(), Config{Input: in, Output: out, Predictor: p, SkipBadRows: true, BatchSize: 8, Score: ScoreOptions{Features: []string{"features"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Failed != 1 || sum.Written != 19 {
+			t.Fatalf("%s: summary %+v", f, sum)
+		}
+		_, got := readTable(t, out)
+		for _, r := range got {
+			id := int(r[0].Int)
+			if r[0].Str != "" {
+				id, _ = strconv.Atoi(r[0].Str)
+			}
+			if id == 6 || r[2].Str != want[id] {
+				t.Fatalf("%s: row %v, want label %q and no row 6", f, r, want[id])
+			}
+		}
+		_, bad := readTable(t, sum.Errors)
+		if len(bad) != 1 || bad[0][0].Int != 6 || !strings.Contains(bad[0][1].Str, `column "features" has 3 values; input "input" takes 4`) {
+			t.Fatalf("%s: errors file %v", f, bad)
+		}
 	}
 }
