@@ -11,7 +11,7 @@ import (
 )
 
 // parquetReader reads a Parquet file column by column: each column's pages
-// are decoded straight into the cells of the rows being read, without
+// are decoded straight into the columns of the rows being read, without
 // assembling Parquet rows first. Top-level columns may be scalars or lists
 // of scalars; other nested columns are refused.
 type parquetReader struct {
@@ -20,9 +20,8 @@ type parquetReader struct {
 	columns []*parquetColumn
 	total   int64
 	done    int64
-	// group is the row group being read, which ends at row groupEnd; -1
-	// before the first.
-	group    int
+	// groupEnd is the row where the row group being read ends (0 before
+	// the first).
 	groupEnd int64
 }
 
@@ -64,7 +63,7 @@ func newParquetReader(r io.ReaderAt, size int64) (*parquetReader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open Parquet: %w", err)
 	}
-	p := &parquetReader{file: pf, total: pf.NumRows(), group: -1}
+	p := &parquetReader{file: pf, total: pf.NumRows()}
 	schema := pf.Schema()
 	for _, f := range schema.Fields() {
 		field, col, err := parquetField(schema, f)
@@ -173,7 +172,7 @@ func (p *parquetReader) readTable(n int) (*table, error) {
 // seek positions every column at row, which must be below total.
 func (p *parquetReader) seek(row int64) error {
 	var start int64
-	for g, rg := range p.file.RowGroups() {
+	for _, rg := range p.file.RowGroups() {
 		end := start + rg.NumRows()
 		if row >= end {
 			start = end
@@ -185,7 +184,7 @@ func (p *parquetReader) seek(row int64) error {
 				return fmt.Errorf("seek Parquet to row %d: %w", row, err)
 			}
 		}
-		p.group, p.groupEnd = g, end
+		p.groupEnd = end
 		return nil
 	}
 	return fmt.Errorf("seek Parquet to row %d: the file has %d rows", row, p.total)
