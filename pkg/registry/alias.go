@@ -137,7 +137,7 @@ func (s *Service) MoveAlias(ctx context.Context, name, alias string, req SetAlia
 	}
 	forced := report != nil && !report.Passed
 	s.log.Info("alias set", "model", name, "alias", alias, "from", from, "version", req.Version, "by", by, "forced", forced)
-	s.audit(ctx, Event{Type: EventAliasSet, Model: name, Alias: alias, From: from, Version: req.Version, By: by, Forced: forced, Report: report})
+	s.audit(ctx, Event{Type: EventAliasSet, Model: name, Alias: alias, From: from, Version: req.Version, By: by, Forced: forced, Report: report, Time: rec.UpdatedAt})
 	return &Alias{Model: name, Alias: alias, Version: req.Version, UpdatedAt: rec.UpdatedAt, By: by, Report: report}, nil
 }
 
@@ -149,7 +149,8 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string, expect *i
 	if err := ValidateAlias(alias); err != nil {
 		return err
 	}
-	from, err := s.swapAlias(ctx, name, alias, expect, &aliasRecord{By: by}, nil)
+	rec := aliasRecord{By: by}
+	from, err := s.swapAlias(ctx, name, alias, expect, &rec, nil)
 	if err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func (s *Service) DeleteAlias(ctx context.Context, name, alias string, expect *i
 		return fmt.Errorf("alias %s@%s: %w", name, alias, ErrNotFound)
 	}
 	s.log.Info("alias deleted", "model", name, "alias", alias, "from", from, "by", by)
-	s.audit(ctx, Event{Type: EventAliasDelete, Model: name, Alias: alias, From: from, By: by})
+	s.audit(ctx, Event{Type: EventAliasDelete, Model: name, Alias: alias, From: from, By: by, Time: rec.UpdatedAt})
 	return nil
 }
 

@@ -9,10 +9,15 @@ import (
 	"strings"
 )
 
-// audit appends e to the model's event log. The change it records has
-// already happened, so a failure here is logged rather than returned.
+// audit appends e to the model's event log, stamped now unless e.Time is
+// set (an alias move carries the time of its swap, so that concurrent
+// moves are logged in the order they happened, whichever is audited
+// first). The change it records has already happened, so a failure here
+// is logged rather than returned.
 func (s *Service) audit(ctx context.Context, e Event) {
-	e.Time = s.now()
+	if e.Time.IsZero() {
+		e.Time = s.now()
+	}
 	var rnd [4]byte
 	rand.Read(rnd[:])
 	// Zero-padded nanoseconds sort lexically in time order.
