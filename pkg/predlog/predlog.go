@@ -156,7 +156,9 @@ func (l *Log) append(line []byte) error {
 	}
 	if l.file == nil {
 		l.started = time.Now().UTC()
-		name := filepath.Join(l.opts.Dir, fmt.Sprintf("predictions-%s-%d%s", l.started.Format("20060102T150405Z"), l.started.UnixNano()%1e9, openSuffix))
+		// The nanoseconds are zero-padded so that names sort in time order,
+		// which rotation and shipping rely on.
+		name := filepath.Join(l.opts.Dir, fmt.Sprintf("predictions-%s-%09d%s", l.started.Format("20060102T150405Z"), l.started.Nanosecond(), openSuffix))
 		f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 		if err != nil {
 			return err
