@@ -215,13 +215,19 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 		return reject("warmup", fmt.Errorf("warm up %s: %w", v.Ref(), err))
 	}
 
-	stage = time.Now()
 	previous := f.current
-	f.models.Replace(candidate)
-	t.ServingAt = time.Now()
-	t.Swap = t.ServingAt.Sub(stage)
 	if previous != nil {
 		t.From = int64(previous.Version)
+	}
+	stage = time.Now()
+	f.models.Replace(candidate, func(s *ModelStatus) {
+		t.ServingAt = time.Now()
+		t.Swap = t.ServingAt.Sub(stage)
+		s.Version, s.Digest, s.LoadedAt = int64(v.Version), v.Digest, t.ServingAt
+		s.LastError, s.LastErrorAt = "", time.Time{}
+		s.LastSwap = t
+	})
+	if previous != nil {
 		f.cache.Unpin(previous.Digest)
 	}
 	f.current = v
@@ -229,11 +235,6 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 	if err := f.cache.Remember(f.ref, v); err != nil {
 		f.opts.Logger.Warn("could not remember the served version in the cache", "model", v.Name, "err", err)
 	}
-	f.models.SetStatus(f.ref.Name, func(s *ModelStatus) {
-		s.Version, s.Digest, s.LoadedAt = int64(v.Version), v.Digest, time.Now()
-		s.LastError, s.LastErrorAt = "", time.Time{}
-		s.LastSwap = t
-	})
 	f.opts.Logger.Info("model version swapped in", "model", v.Name, "version", v.Version, "from", t.From,
 		"download_s", t.Download.Seconds(), "load_s", t.Load.Seconds(), "validate_s", t.Validate.Seconds(), "warmup_s", t.Warmup.Seconds())
 	return nil

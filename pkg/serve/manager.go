@@ -140,8 +140,7 @@ func (m *Manager) Load(src Source) error {
 	if err != nil {
 		return err
 	}
-	m.install(v, false)
-	m.SetStatus(src.Name, func(s *ModelStatus) {
+	m.install(v, false, func(s *ModelStatus) {
 		s.Source = src.Path
 		s.Version = src.Version
 		s.LoadedAt = time.Now()
@@ -149,13 +148,16 @@ func (m *Manager) Load(src Source) error {
 	return nil
 }
 
-// Replace makes v the only served version of its model; the versions it
-// replaces finish their requests in flight and are then freed.
-func (m *Manager) Replace(v *Version) { m.install(v, true) }
+// Replace makes v the only served version of its model and applies
+// status to the model's status in the same step, so that the status never
+// lags what is served; the versions it replaces finish their requests in
+// flight and are then freed.
+func (m *Manager) Replace(v *Version, status func(*ModelStatus)) { m.install(v, true, status) }
 
-func (m *Manager) install(v *Version, replaceAll bool) {
+func (m *Manager) install(v *Version, replaceAll bool, status func(*ModelStatus)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.changeStatus(v.Model, status)
 	versions := m.models[v.Model]
 	var retired []*Version
 	if replaceAll {

@@ -43,6 +43,11 @@ type SwapTimings struct {
 func (m *Manager) SetStatus(name string, change func(*ModelStatus)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.changeStatus(name, change)
+}
+
+// changeStatus changes a model's status; the caller holds the lock.
+func (m *Manager) changeStatus(name string, change func(*ModelStatus)) {
 	s := m.status[name]
 	if s == nil {
 		s = &ModelStatus{Model: name}
