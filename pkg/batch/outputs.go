@@ -61,68 +61,58 @@ func outputKind(dt oip.Datatype) (Kind, error) {
 	return 0, fmt.Errorf("datatype %q is not supported", dt)
 }
 
-// cellSetter returns a function that sets dst, a null cell, to the i-th
-// element of t (see Value's set methods).
-func cellSetter(t *oip.Tensor) (func(dst *Value, i int), error) {
+// cellReader returns the i-th element of a tensor as a cell.
+func cellReader(t *oip.Tensor) (func(i int) Value, error) {
 	switch t.Datatype {
 	case oip.FP32:
-		return setter(t, setFloat[float32](KindFloat32))
+		return reader(t, func(x float32) Value { return Float32(x) })
 	case oip.FP64:
-		return setter(t, setFloat[float64](KindFloat64))
+		return reader(t, Float64)
 	case oip.FP16, oip.BF16:
 		conv := oip.Float16ToFloat32
 		if t.Datatype == oip.BF16 {
 			conv = oip.BFloat16ToFloat32
 		}
 		bits, err := oip.HalfBits(t)
-		return func(dst *Value, i int) { dst.setFloat(KindFloat32, float64(conv(bits[i]))) }, err
+		return func(i int) Value { return Float32(conv(bits[i])) }, err
 	case oip.Bool:
-		return setter(t, (*Value).setBool)
+		return reader(t, Bool)
 	case oip.Int8:
-		return setter(t, setInt[int8])
+		return reader(t, func(x int8) Value { return Int(int64(x)) })
 	case oip.Int16:
-		return setter(t, setInt[int16])
+		return reader(t, func(x int16) Value { return Int(int64(x)) })
 	case oip.Int32:
-		return setter(t, setInt[int32])
+		return reader(t, func(x int32) Value { return Int(int64(x)) })
 	case oip.Int64:
-		return setter(t, setInt[int64])
+		return reader(t, Int)
 	case oip.Uint8:
-		return setter(t, setInt[uint8])
+		return reader(t, func(x uint8) Value { return Int(int64(x)) })
 	case oip.Uint16:
-		return setter(t, setInt[uint16])
+		return reader(t, func(x uint16) Value { return Int(int64(x)) })
 	case oip.Uint32:
-		return setter(t, setInt[uint32])
+		return reader(t, func(x uint32) Value { return Int(int64(x)) })
 	case oip.Uint64:
-		return setter(t, func(dst *Value, x uint64) {
+		return reader(t, func(x uint64) Value {
 			if x > math.MaxInt64 {
-				dst.setFloat(KindFloat64, float64(x))
-				return
+				return Float64(float64(x))
 			}
-			dst.setInt(int64(x))
+			return Int(int64(x))
 		})
 	case oip.Bytes:
-		return func(dst *Value, i int) { dst.setString(string(t.Strings[i])) }, nil
+		return func(i int) Value { return String(string(t.Strings[i])) }, nil
 	}
 	return nil, fmt.Errorf("output %q: datatype %q is not supported", t.Name, t.Datatype)
 }
 
-func setter[T oip.Element](t *oip.Tensor, set func(*Value, T)) (func(dst *Value, i int), error) {
+func reader[T oip.Element](t *oip.Tensor, cell func(T) Value) (func(i int) Value, error) {
 	vals, err := oip.Values[T](t)
-	return func(dst *Value, i int) { set(dst, vals[i]) }, err
-}
-
-func setFloat[T float32 | float64](kind Kind) func(*Value, T) {
-	return func(dst *Value, x T) { dst.setFloat(kind, float64(x)) }
-}
-
-func setInt[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32](dst *Value, x T) {
-	dst.setInt(int64(x))
+	return func(i int) Value { return cell(vals[i]) }, err
 }
 
 // outputTable makes the output columns of n rows from the model's
 // tensors, checking that every output holds exactly n rows.
 func outputTable(cols []outputColumn, tensors []*oip.Tensor, n int) ([]*column, error) {
-	setters := make([]func(*Value, int), len(tensors))
+	readers := make([]func(int) Value, len(tensors))
 	per := make([]int, len(tensors))
 	for i, t := range tensors {
 		elems, err := t.NumElements()
@@ -135,7 +125,7 @@ func outputTable(cols []outputColumn, tensors []*oip.Tensor, n int) ([]*column, 
 		if n > 0 {
 			per[i] = int(elems) / n
 		}
-		if setters[i], err = cellSetter(t); err != nil {
+		if readers[i], err = cellReader(t); err != nil {
 			return nil, err
 		}
 	}
@@ -148,24 +138,21 @@ func outputTable(cols []outputColumn, tensors []*oip.Tensor, n int) ([]*column, 
 		case col.elem < 0 && col.field.Kind != KindList && w != 1 && n > 0:
 			return nil, fmt.Errorf("output %q has %d values per row where one was declared", t.Name, w)
 		}
-		out[c] = col.column(setters[col.output], n, w, t.Datatype != oip.Uint64)
+		out[c] = col.column(readers[col.output], n, w, t.Datatype != oip.Uint64)
 	}
 	return out, nil
 }
 
 // column makes the output column of n rows from a tensor of w elements
-// per row, whose element i set sets. It is typed unless typed is false (a
-// uint64 output is an int or, past the int64 range, a float).
-func (oc outputColumn) column(set func(*Value, int), n, w int, typed bool) *column {
-	var v Value
+// per row, whose element i read returns. It is typed unless typed is false
+// (a uint64 output is an int or, past the int64 range, a float).
+func (oc outputColumn) column(read func(int) Value, n, w int, typed bool) *column {
 	switch {
 	case oc.field.Kind == KindList && typed && w > 0:
 		c := newColumn(oc.field.Elem, n*w)
 		c.n, c.width = n, w
 		for i := range n * w {
-			v = Value{}
-			set(&v, i)
-			c.set(i, v)
+			c.set(i, read(i))
 		}
 		return c
 	case oc.field.Kind == KindList:
@@ -174,7 +161,7 @@ func (oc outputColumn) column(set func(*Value, int), n, w int, typed bool) *colu
 		for r := range cells {
 			list := lists[r*w : (r+1)*w : (r+1)*w]
 			for e := range list {
-				set(&list[e], r*w+e)
+				list[e] = read(r*w + e)
 			}
 			cells[r] = List(list)
 		}
@@ -187,15 +174,13 @@ func (oc outputColumn) column(set func(*Value, int), n, w int, typed bool) *colu
 	if !typed {
 		cells := make([]Value, n)
 		for r := range cells {
-			set(&cells[r], at(r))
+			cells[r] = read(at(r))
 		}
 		return valueColumn(cells)
 	}
 	c := newColumn(oc.field.Kind, n)
 	for r := range n {
-		v = Value{}
-		set(&v, at(r))
-		c.set(r, v)
+		c.set(r, read(at(r)))
 	}
 	return c
 }

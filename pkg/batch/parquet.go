@@ -164,8 +164,6 @@ func appendTyped[T any](vals []parquet.Value, src []T, v colView, n int, conv fu
 // or one per list element) to vals.
 func appendParquetCell(vals []parquet.Value, v *Value, f Field, c int) ([]parquet.Value, error) {
 	switch {
-	case v.Kind == f.Kind && v.Kind != KindList:
-		return append(vals, parquetValue(v, v.Kind).Level(0, 1, c)), nil
 	case v.Kind == KindNull:
 		return append(vals, parquet.NullValue().Level(0, 0, c)), nil
 	case f.Kind == KindList:

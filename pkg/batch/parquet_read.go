@@ -302,9 +302,7 @@ func (c *parquetColumn) copyRows(out *column, r, k int) error {
 			}
 		}
 		for i, v := range buf {
-			var cell Value
-			setParquetValue(&cell, v)
-			out.set(r+i, cell)
+			out.set(r+i, parquetCell(v))
 		}
 		return nil
 	}
@@ -401,54 +399,54 @@ func (c *parquetColumn) fillList(cell *Value, first parquet.Value) error {
 	if def < c.listDef {
 		return nil
 	}
-	cell.Kind = KindList
+	*cell = List(nil)
 	if def == c.listDef {
 		return nil
 	}
-	list := []Value{{}}
-	if def == c.maxDef {
-		setParquetValue(&list[0], first)
-	}
+	cell.List = append(cell.List, c.element(first))
 	for {
-		v, err := c.peek()
+		next, err := c.peek()
 		if errors.Is(err, io.EOF) {
-			break
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		if v.RepetitionLevel() == 0 {
-			break
+		if next.RepetitionLevel() == 0 {
+			return nil
 		}
 		c.pos++
-		list = append(list, Value{})
-		if v.DefinitionLevel() == c.maxDef {
-			setParquetValue(&list[len(list)-1], *v)
-		}
+		cell.List = append(cell.List, c.element(*next))
 	}
-	cell.List = list
-	return nil
 }
 
-// setParquetValue sets dst, a null cell, to v (see Value's set methods).
-func setParquetValue(dst *Value, v parquet.Value) {
+// element converts a list element, null when it is not defined down to
+// the element.
+func (c *parquetColumn) element(v parquet.Value) Value {
+	if v.DefinitionLevel() != c.maxDef {
+		return Null()
+	}
+	return parquetCell(v)
+}
+
+// parquetCell converts a Parquet value to a cell.
+func parquetCell(v parquet.Value) Value {
 	if v.IsNull() {
-		return
+		return Null()
 	}
 	switch v.Kind() {
 	case parquet.Boolean:
-		dst.setBool(v.Boolean())
+		return Bool(v.Boolean())
 	case parquet.Int32:
-		dst.setInt(int64(v.Int32()))
+		return Int(int64(v.Int32()))
 	case parquet.Int64:
-		dst.setInt(v.Int64())
+		return Int(v.Int64())
 	case parquet.Float:
-		dst.setFloat(KindFloat32, float64(v.Float()))
+		return Float32(v.Float())
 	case parquet.Double:
-		dst.setFloat(KindFloat64, v.Double())
+		return Float64(v.Double())
 	case parquet.Int96:
-		dst.setString(v.Int96().String())
-	default:
-		dst.setString(string(v.ByteArray()))
+		return String(v.Int96().String())
 	}
+	return String(string(v.ByteArray()))
 }

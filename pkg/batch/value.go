@@ -79,24 +79,6 @@ func String(s string) Value { return Value{Kind: KindString, Str: s} }
 // List returns a list cell.
 func List(vs []Value) Value { return Value{Kind: KindList, List: vs} }
 
-// The set methods turn a null cell into a scalar in place, writing only the
-// fields of its kind: for numbers that spares the garbage collector's write
-// barriers on the cell's pointer fields, which storing a whole Value pays.
-
-func (v *Value) setBool(b bool) {
-	v.Kind = KindBool
-	if b {
-		v.Int = 1
-	}
-}
-
-func (v *Value) setInt(i int64) { v.Kind, v.Int = KindInt, i }
-
-// setFloat sets a float of kind KindFloat32 or KindFloat64.
-func (v *Value) setFloat(kind Kind, f float64) { v.Kind, v.Float = kind, f }
-
-func (v *Value) setString(s string) { v.Kind, v.Str = KindString, s }
-
 // IsNull reports whether the cell is null.
 func (v Value) IsNull() bool { return v.Kind == KindNull }
 
