@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -145,6 +146,26 @@ func TestJSONLRefusesUnknownKeyInLaterLine(t *testing.T) {
 	}
 	if got := rows[3][0].Text(); got != `[1,"{\"x\":1}"]` {
 		t.Errorf("nested object = %s", got)
+	}
+}
+
+func TestJSONLRefusesNumbersOutOfRange(t *testing.T) {
+	data := "{\"a\":1}\n{\"a\":1e999}\n{\"a\":-1e999}\n{\"a\":99999999999999999999}\n"
+	r, err := NewRowReader(JSONL, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, errs, _ := r.Read(nil, nil, 10)
+	if len(rows) != 4 || errs[0] != nil || errs[3] != nil {
+		t.Fatalf("rows %v errs %v", rows, errs)
+	}
+	for _, i := range []int{1, 2} {
+		if errs[i] == nil || !strings.Contains(errs[i].Error(), "out of range") {
+			t.Errorf("line %d: %v, want an out of range error", i+1, errs[i])
+		}
+	}
+	if rows[3][0].Kind != KindFloat64 || rows[3][0].Float != 1e20 {
+		t.Errorf("an integer past int64 = %+v, want the float 1e20", rows[3][0])
 	}
 }
 

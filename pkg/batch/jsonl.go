@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -185,6 +187,9 @@ func jsonValue(item *fastjson.Value) (Value, error) {
 		}
 	}
 	f, err := item.Float64()
+	if err == nil && math.IsInf(f, 0) {
+		err = strconv.ErrRange // fastjson reads 1e999 as an infinity
+	}
 	if err != nil {
 		return Value{}, fmt.Errorf("number %s: %w", raw, err)
 	}
