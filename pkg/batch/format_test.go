@@ -96,6 +96,16 @@ func TestJSONLRoundTrip(t *testing.T) {
 	}
 }
 
+// readText reads up to 10 rows of a CSV or JSONL text.
+func readText(t *testing.T, f Format, data string) ([]Row, []error, error) {
+	t.Helper()
+	r, err := NewRowReader(f, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.Read(nil, nil, 10)
+}
+
 func TestCSVRoundTripAsText(t *testing.T) {
 	fields, rows := sampleRows()
 	gotFields, got := roundTrip(t, CSV, fields, rows)
@@ -118,11 +128,7 @@ func TestCSVRoundTripAsText(t *testing.T) {
 
 func TestCSVBadRowIsReportedAndReadingGoesOn(t *testing.T) {
 	data := "a,b\n1,2\n3\n4,5\n"
-	r, err := NewRowReader(CSV, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, errs, err := r.Read(nil, nil, 10)
+	rows, errs, err := readText(t, CSV, data)
 	if !errors.Is(err, io.EOF) || len(rows) != 3 {
 		t.Fatalf("got %d rows, err %v", len(rows), err)
 	}
@@ -136,11 +142,7 @@ func TestCSVBadRowIsReportedAndReadingGoesOn(t *testing.T) {
 
 func TestJSONLRefusesUnknownKeyInLaterLine(t *testing.T) {
 	data := "{\"a\":1}\n\n{\"a\":2,\"b\":3}\n{\"b\":1}\n{\"a\":[1,{\"x\":1}]}\n"
-	r, err := NewRowReader(JSONL, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, errs, _ := r.Read(nil, nil, 10)
+	rows, errs, _ := readText(t, JSONL, data)
 	if len(rows) != 4 || errs[0] != nil || errs[1] == nil || errs[2] == nil || errs[3] != nil {
 		t.Fatalf("rows %v errs %v", rows, errs)
 	}
@@ -151,11 +153,7 @@ func TestJSONLRefusesUnknownKeyInLaterLine(t *testing.T) {
 
 func TestJSONLRefusesNumbersOutOfRange(t *testing.T) {
 	data := "{\"a\":1}\n{\"a\":1e999}\n{\"a\":-1e999}\n{\"a\":99999999999999999999}\n"
-	r, err := NewRowReader(JSONL, nopCloser{bytes.NewReader([]byte(data))}, int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, errs, _ := r.Read(nil, nil, 10)
+	rows, errs, _ := readText(t, JSONL, data)
 	if len(rows) != 4 || errs[0] != nil || errs[3] != nil {
 		t.Fatalf("rows %v errs %v", rows, errs)
 	}
