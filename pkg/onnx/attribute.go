@@ -70,3 +70,10 @@ func AttrTensor(name string, dt DataType, dims []int64, data any) Attribute {
 	a.T = t
 	return Attribute{pb: a}
 }
+
+// AttrType is a type attribute (as used by Optional for an empty optional).
+func AttrType(name string, t Type) Attribute {
+	a := attr(name, onnxpb.AttributeProto_TYPE_PROTO)
+	a.Tp = typeProto(t)
+	return Attribute{pb: a}
+}

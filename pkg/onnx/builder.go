@@ -262,3 +262,6 @@ func elemSize(dt DataType) int {
 	}
 	return 8
 }
+
+// OptionalType returns optional(elem).
+func OptionalType(elem Type) Type { return Type{Kind: KindOptional, Value: &elem} }

@@ -204,7 +204,7 @@ func (b *Batcher) timedRun(inputs []*oip.Tensor, selected []int) result {
 	r.timing.Finished = time.Now()
 	took := r.timing.Finished.Sub(r.timing.Started)
 	b.noteRunTime(took)
-	if len(inputs[0].Shape) > 0 {
+	if len(inputs) > 0 && inputs[0] != nil && len(inputs[0].Shape) > 0 {
 		r.timing.BatchRows = int(inputs[0].Shape[0])
 	}
 	if b.observe.Computed != nil {
@@ -273,9 +273,15 @@ func (b *Batcher) batchKey(inputs []*oip.Tensor) (int64, string) {
 	if !b.mergable {
 		return 0, ""
 	}
+	signature := len(b.model.Info.Inputs)
+	for _, t := range inputs[signature:] {
+		if t != nil {
+			return 0, "" // overrides a default: run alone
+		}
+	}
 	rows := inputs[0].Shape[0]
 	var key strings.Builder
-	for _, t := range inputs {
+	for _, t := range inputs[:signature] {
 		if t.Shape[0] != rows {
 			return 0, "" // inputs disagree on the batch size: run alone
 		}
@@ -456,6 +462,9 @@ func concat(batch []*job) []*oip.Tensor {
 		rows += j.rows
 	}
 	for i, t := range first {
+		if t == nil {
+			continue // left to its default by every job
+		}
 		out := &oip.Tensor{Name: t.Name, Datatype: t.Datatype, Shape: append([]int64{rows}, t.Shape[1:]...)}
 		size := 0
 		for _, j := range batch {

@@ -23,46 +23,51 @@ func invalidInput(format string, args ...any) error {
 }
 
 // orderInputs checks inputs against the model's signature and returns them
-// in the model's input order.
+// in the order of m.plan.inputs, nil for inputs left to their default.
 func (m *Model) orderInputs(inputs []*oip.Tensor) ([]*oip.Tensor, error) {
-	ordered := make([]*oip.Tensor, len(m.Info.Inputs))
+	specs := m.plan.inputs
+	ordered := make([]*oip.Tensor, len(specs))
 	for _, t := range inputs {
-		i := indexOf(m.Info.Inputs, t.Name)
+		i := indexOfInput(specs, t.Name)
 		if i < 0 {
 			return nil, invalidInput("unknown input %q; the model's inputs are %s", t.Name, listNames(m.Info.Inputs))
 		}
 		if ordered[i] != nil {
 			return nil, invalidInput("input %q is given twice", t.Name)
 		}
-		if err := checkTensor(t, m.Info.Inputs[i].Type); err != nil {
+		if err := checkTensor(t, specs[i].Type); err != nil {
 			return nil, err
 		}
 		ordered[i] = t
 	}
 	for i, t := range ordered {
-		if t == nil {
-			return nil, invalidInput("missing input %q (%s)", m.Info.Inputs[i].Name, m.Info.Inputs[i].Type)
+		spec := specs[i]
+		if t == nil && spec.def == nil && spec.present < 0 {
+			return nil, invalidInput("missing input %q (%s)", spec.Name, spec.Type)
 		}
 	}
 	return ordered, nil
 }
 
-// checkTensor checks one tensor's datatype, shape and element count against the type the model expects.
+// checkTensor checks one tensor's datatype and shape against the type the model expects.
 func checkTensor(t *oip.Tensor, want onnx.Type) error {
+	if want.Kind == onnx.KindOptional && want.Value.IsTensor() {
+		want = *want.Value
+	}
 	if !want.IsTensor() {
 		return invalidInput("input %q: the model expects %s; only tensor inputs are supported", t.Name, want)
 	}
 	if wantDT := want.Elem.OIP(); t.Datatype != wantDT {
 		return invalidInput("input %q: datatype %s, the model expects %s", t.Name, t.Datatype, wantDT)
 	}
+	if want.Shape != nil && len(want.Shape) == 0 && len(t.Shape) != 0 {
+		return invalidInput("input %q is a scalar: send shape [] (one value), not %s", t.Name, formatDims(t.Shape))
+	}
 	if want.Shape != nil && !shapeFits(t.Shape, want.Shape) {
 		return invalidInput("input %q: shape %s does not fit the model's %s", t.Name, formatDims(t.Shape), formatDims(want.Dims()))
 	}
 	if err := t.Validate(); err != nil {
 		return &inputError{msg: err.Error()}
-	}
-	if n, _ := t.NumElements(); n == 0 {
-		return invalidInput("input %q: shape %s has no elements", t.Name, formatDims(t.Shape))
 	}
 	return nil
 }
@@ -85,6 +90,15 @@ func formatDims(dims []int64) string {
 		parts[i] = fmt.Sprint(d)
 	}
 	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func indexOfInput(specs []input, name string) int {
+	for i, s := range specs {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 func indexOf(vs []onnx.ValueInfo, name string) int {

@@ -8,7 +8,6 @@ import (
 
 	ort "github.com/yalue/onnxruntime_go"
 
-	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/onnx"
 )
 
@@ -28,13 +27,11 @@ type Model struct {
 	// Info is the parsed model file: signature, opsets, metadata.
 	Info *onnx.Model
 
-	session     *ort.DynamicAdvancedSession
-	outputNames []string
-	allOutputs  []int // 0..len(outputNames)-1
-	// halfOutputs maps the index of each FP16 or BF16 output to its type: the
-	// session computes those as FP32 (see widenHalfOutputs).
-	halfOutputs map[int]oip.Datatype
-	closeOnce   sync.Once
+	session    *ort.DynamicAdvancedSession
+	plan       *plan
+	constants  constants
+	allOutputs []int // 0..len(Info.Outputs)-1
+	closeOnce  sync.Once
 	// lifetime is held for reading by every Run and for writing by Close,
 	// so Close waits for the Runs in flight.
 	lifetime sync.RWMutex
@@ -60,7 +57,7 @@ func LoadBytes(data []byte, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, halfOutputs, err := widenHalfOutputs(info, data)
+	p, err := adapt(info, data, localeAvailable)
 	if err != nil {
 		return nil, err
 	}
@@ -69,36 +66,20 @@ func LoadBytes(data []byte, opts Options) (*Model, error) {
 		return nil, err
 	}
 	defer so.Destroy()
-	inputs := valueNames(info.Inputs)
-	outputs := valueNames(info.Outputs)
-	session, err := ort.NewDynamicAdvancedSessionWithONNXData(data, inputs, outputs, so)
+	session, err := ort.NewDynamicAdvancedSessionWithONNXData(p.data, p.sessionInputs, p.sessionOutputs, so)
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	all := make([]int, len(outputs))
-	for i := range all {
-		all[i] = i
+	m := &Model{Info: info, session: session, plan: p, allOutputs: make([]int, len(p.outputs))}
+	for i := range m.allOutputs {
+		m.allOutputs[i] = i
 	}
-	return &Model{Info: info, session: session, outputNames: outputs, allOutputs: all, halfOutputs: halfOutputs}, nil
-}
-
-// widenHalfOutputs makes the session return FP16 and BF16 outputs as FP32:
-// onnxruntime_go v1.27.0 copies only half the bytes of 16-bit float outputs
-// it allocates. Both types widen to FP32 exactly and narrow back exactly.
-func widenHalfOutputs(info *onnx.Model, data []byte) ([]byte, map[int]oip.Datatype, error) {
-	half := map[int]oip.Datatype{}
-	var names []string
-	for i, o := range info.Outputs {
-		if o.Type.IsTensor() && (o.Type.Elem == onnx.Float16 || o.Type.Elem == onnx.BFloat16) {
-			half[i] = o.Type.Elem.OIP()
-			names = append(names, o.Name)
-		}
+	if err := m.constants.make(p); err != nil {
+		m.constants.destroy()
+		session.Destroy()
+		return nil, err
 	}
-	if len(names) == 0 {
-		return data, nil, nil
-	}
-	widened, err := info.CastOutputs(names, onnx.Float)
-	return widened, half, err
+	return m, nil
 }
 
 func sessionOptions(opts Options) (*ort.SessionOptions, error) {
@@ -124,14 +105,6 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 	return so, nil
 }
 
-func valueNames(vs []onnx.ValueInfo) []string {
-	names := make([]string, len(vs))
-	for i, v := range vs {
-		names[i] = v.Name
-	}
-	return names
-}
-
 // Close waits for the Runs in flight, then destroys the session.
 func (m *Model) Close() error {
 	var err error
@@ -140,6 +113,7 @@ func (m *Model) Close() error {
 		defer m.lifetime.Unlock()
 		m.closed = true
 		err = m.session.Destroy()
+		m.constants.destroy()
 	})
 	return err
 }

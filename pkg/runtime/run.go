@@ -41,26 +41,41 @@ func (m *Model) run(ctx context.Context, ordered []*oip.Tensor, selected []int) 
 		return nil, err
 	}
 
-	var err error
-	in := make([]ort.Value, len(ordered))
-	defer destroyAll(in)
-	for i, t := range ordered {
-		if in[i], err = newValue(t); err != nil {
+	in := make([]ort.Value, len(m.plan.sessionInputs))
+	owned := make([]ort.Value, 0, len(ordered))
+	defer func() { destroyAll(owned) }()
+	for i, spec := range m.plan.inputs {
+		t := ordered[i]
+		if t == nil {
+			in[spec.value] = m.constants.omitted[i]
+			if spec.present >= 0 {
+				in[spec.present] = m.constants.notGiven
+			}
+			continue
+		}
+		v, err := newValue(t, spec.scalar)
+		if err != nil {
 			return nil, fmt.Errorf("input %q: %w", t.Name, err)
 		}
+		owned = append(owned, v)
+		in[spec.value] = v
+		if spec.present >= 0 {
+			in[spec.present] = m.constants.given
+		}
 	}
-	out := make([]ort.Value, len(m.outputNames))
+	if m.plan.placeholder {
+		in[0] = m.constants.placeholder
+	}
+	out := make([]ort.Value, len(m.plan.sessionOutputs))
 	defer destroyAll(out)
 	if err := m.runSession(ctx, in, out); err != nil {
 		return nil, err
 	}
 	result := make([]*oip.Tensor, len(selected))
 	for i, idx := range selected {
-		if result[i], err = toTensor(m.outputNames[idx], out[idx]); err != nil {
-			return nil, fmt.Errorf("output %q: %w", m.outputNames[idx], err)
-		}
-		if dt, ok := m.halfOutputs[idx]; ok {
-			narrow(result[i], dt)
+		var err error
+		if result[i], err = m.plan.outputs[idx].tensor(out); err != nil {
+			return nil, fmt.Errorf("output %q: %w", m.plan.outputs[idx].Name, err)
 		}
 	}
 	return result, nil
@@ -87,7 +102,7 @@ func (m *Model) runSession(ctx context.Context, in, out []ort.Value) error {
 	return nil
 }
 
-// selectOutputs maps requested output names to indexes into m.outputNames.
+// selectOutputs maps requested output names to indexes into the model's outputs.
 func (m *Model) selectOutputs(names []string) ([]int, error) {
 	if len(names) == 0 {
 		return m.allOutputs, nil
@@ -100,21 +115,6 @@ func (m *Model) selectOutputs(names []string) ([]int, error) {
 		}
 	}
 	return idx, nil
-}
-
-// narrow turns an FP32 tensor into FP16 or BF16 bit patterns.
-func narrow(t *oip.Tensor, dt oip.Datatype) {
-	wide, _ := oip.Values[float32](t)
-	convert := oip.Float32ToFloat16
-	if dt == oip.BF16 {
-		convert = oip.Float32ToBFloat16
-	}
-	bits := make([]uint16, len(wide))
-	for i, f := range wide {
-		bits[i] = convert(f)
-	}
-	*t = *oip.NewTensor(t.Name, t.Shape, bits)
-	t.Datatype = dt
 }
 
 // destroyAll destroys every value; a value may be a typed nil pointer when

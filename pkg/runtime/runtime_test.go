@@ -130,7 +130,7 @@ func TestInputsCheckedAgainstSignature(t *testing.T) {
 		{"fixed dim", []*oip.Tensor{good("a"), oip.NewTensor("b", []int64{1, 4}, []float32{1, 2, 3, 4})}, nil, `input "b": shape [1,4] does not fit the model's [-1,3]`},
 		{"rank", []*oip.Tensor{good("a"), oip.NewTensor("b", []int64{3}, []float32{1, 2, 3})}, nil, `input "b": shape [3] does not fit`},
 		{"count", []*oip.Tensor{good("a"), oip.NewTensor("b", []int64{2, 3}, []float32{1, 2, 3})}, nil, `"b"`},
-		{"empty", []*oip.Tensor{good("a"), oip.NewTensor("b", []int64{0, 3}, []float32{})}, nil, `has no elements`},
+		{"scalar for a matrix", []*oip.Tensor{good("a"), oip.NewTensor("b", []int64{}, []float32{1})}, nil, `input "b": shape [] does not fit the model's [-1,3]`},
 		{"unknown output", []*oip.Tensor{good("a"), good("b")}, []string{"nope"}, `unknown output "nope"`},
 	}
 	for _, c := range cases {

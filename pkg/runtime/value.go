@@ -10,10 +10,18 @@ import (
 	"github.com/kilnml/kiln/pkg/onnx"
 )
 
-// newValue wraps an OIP tensor as an ONNX Runtime value. Fixed-size tensors
+// oneByte backs zero-size tensors: onnxruntime_go wants at least one byte
+// of data even where the shape needs none. ONNX Runtime never writes inputs.
+var oneByte = []byte{0}
+
+// newValue wraps an OIP tensor as an ONNX Runtime value; a scalar is passed
+// as shape [1] (adapt reshapes it back inside the graph). Fixed-size tensors
 // share t.Raw with ONNX Runtime (no copy); BYTES tensors are copied into ORT strings.
-func newValue(t *oip.Tensor) (ort.Value, error) {
+func newValue(t *oip.Tensor, scalar bool) (ort.Value, error) {
 	shape := ort.Shape(t.Shape)
+	if scalar {
+		shape = ort.Shape{1}
+	}
 	if t.Datatype == oip.Bytes {
 		st, err := ort.NewStringTensor(shape)
 		if err != nil {
@@ -33,15 +41,64 @@ func newValue(t *oip.Tensor) (ort.Value, error) {
 	if !ok {
 		return nil, fmt.Errorf("unsupported datatype %s", t.Datatype)
 	}
-	v, err := ort.NewCustomDataTensor(shape, t.Raw, ort.TensorElementDataType(dt))
-	if err != nil {
-		return nil, err
+	raw := t.Raw
+	if len(raw) == 0 {
+		raw = oneByte
 	}
-	return v, nil
+	return ort.NewCustomDataTensor(shape, raw, ort.TensorElementDataType(dt))
 }
 
-// toTensor converts an ONNX Runtime output value to an OIP tensor.
-func toTensor(name string, v ort.Value) (*oip.Tensor, error) {
+// constants are session inputs made once, at load, for every Run that needs them.
+type constants struct {
+	// omitted holds, per input, what the session gets when a request leaves
+	// the input out: its default, or an empty tensor for an optional input;
+	// nil for required inputs.
+	omitted []ort.Value
+	// given and notGiven are bool [1] presence flags of optional inputs.
+	given, notGiven ort.Value
+	placeholder     ort.Value
+	made            []ort.Value
+}
+
+func (c *constants) make(p *plan) error {
+	value := func(t *oip.Tensor, scalar bool) (ort.Value, error) {
+		v, err := newValue(t, scalar)
+		if err == nil {
+			c.made = append(c.made, v)
+		}
+		return v, err
+	}
+	var err error
+	if c.given, err = value(oip.NewTensor("given", []int64{1}, []bool{true}), false); err != nil {
+		return err
+	}
+	if c.notGiven, err = value(oip.NewTensor("not given", []int64{1}, []bool{false}), false); err != nil {
+		return err
+	}
+	if c.placeholder, err = value(oip.NewTensor(placeholderName, []int64{1}, []float32{0}), false); err != nil {
+		return err
+	}
+	c.omitted = make([]ort.Value, len(p.inputs))
+	for i, in := range p.inputs {
+		switch {
+		case in.def != nil:
+			c.omitted[i], err = value(in.def, in.scalar)
+		case in.present >= 0:
+			dt, _ := tensorView(*in.Type.Value)
+			c.omitted[i], err = value(&oip.Tensor{Name: in.Name, Datatype: dt, Shape: []int64{0}}, false)
+		}
+		if err != nil {
+			return fmt.Errorf("input %q: %w", in.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *constants) destroy() { destroyAll(c.made) }
+
+// toTensor converts an ONNX Runtime output value of type typ (the unknown
+// type where the model does not say) to an OIP tensor.
+func toTensor(name string, v ort.Value, typ onnx.Type) (*oip.Tensor, error) {
 	switch t := v.(type) {
 	case *ort.Tensor[float32]:
 		return rawTensor(name, oip.FP32, t), nil
@@ -84,7 +141,7 @@ func toTensor(name string, v ort.Value) (*oip.Tensor, error) {
 		}
 		return &oip.Tensor{Name: name, Datatype: oip.Bytes, Shape: t.GetShape(), Strings: data}, nil
 	case *ort.Sequence:
-		return sequenceTensor(name, t)
+		return sequenceTensor(name, t, typ)
 	case *ort.Map:
 		return mapTensor(name, []*ort.Map{t}, false)
 	}
