@@ -113,3 +113,29 @@ func AdderModel(t testing.TB, k float32) *onnx.Model {
 		Node("Add", []string{"x", "k"}, []string{"y"}).
 		Output("y", onnx.TensorType(onnx.Float, -1, 2)))
 }
+
+// VADModel returns a model shaped like a streaming voice-activity detector:
+// inputs "input" (float [1,-1], an audio chunk), "state" (float [2,1,128])
+// and "sr" (an int64 scalar, the sample rate); outputs "output" (float
+// [1,1], sigmoid(mean(input)*sr/16000 + mean(state))) and "stateN" (float
+// [2,1,128], state/2 + mean(input)), to be fed back as the next state.
+func VADModel(t testing.TB) *onnx.Model {
+	t.Helper()
+	return build(t, onnx.NewBuilder("vad").
+		Input("input", onnx.TensorType(onnx.Float, 1, -1)).
+		Input("state", onnx.TensorType(onnx.Float, 2, 1, 128)).
+		Input("sr", onnx.Type{Kind: onnx.KindTensor, Elem: onnx.Int64, Shape: []onnx.Dim{}}).
+		Initializer("rate", onnx.Float, []int64{}, []float32{16000}).
+		Initializer("half", onnx.Float, []int64{}, []float32{0.5}).
+		Node("ReduceMean", []string{"input"}, []string{"level"}, onnx.AttrInts("axes", 1), onnx.AttrInt("keepdims", 1)).
+		Node("Cast", []string{"sr"}, []string{"srf"}, onnx.AttrInt("to", int64(onnx.Float))).
+		Node("Div", []string{"srf", "rate"}, []string{"gain"}).
+		Node("ReduceMean", []string{"state"}, []string{"memory"}, onnx.AttrInt("keepdims", 0)).
+		Node("Mul", []string{"level", "gain"}, []string{"scaled"}).
+		Node("Add", []string{"scaled", "memory"}, []string{"logit"}).
+		Node("Sigmoid", []string{"logit"}, []string{"output"}).
+		Node("Mul", []string{"state", "half"}, []string{"decayed"}).
+		Node("Add", []string{"decayed", "level"}, []string{"stateN"}).
+		Output("output", onnx.TensorType(onnx.Float, 1, 1)).
+		Output("stateN", onnx.TensorType(onnx.Float, 2, 1, 128)))
+}
