@@ -33,7 +33,7 @@ func (c Column) Len() int {
 func categoryKey(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // TensorColumns splits a tensor of shape [N] or [N, ...] into the columns
-// of its N rows: a tensor with one element per row gives one column named
+// of its N rows (a scalar is one row): a tensor with one element per row gives one column named
 // after the tensor; one with K elements per row gives K columns named
 // name_0 ... name_{K-1} (as kiln batch names expanded outputs). names, when
 // not empty, names the columns instead (feature_names) and must have one
@@ -62,15 +62,15 @@ type columnNames struct {
 
 // appendTensor appends t's columns (see TensorColumns) to dst.
 func (c *Columns) appendTensor(dst []Column, t *oip.Tensor, names []string) ([]Column, error) {
-	if len(t.Shape) == 0 {
-		return nil, fmt.Errorf("tensor %q is a scalar; want a batch dimension", t.Name)
-	}
 	if err := t.Validate(); err != nil {
 		return nil, err
 	}
-	rows := int(t.Shape[0])
+	rows, dims := 1, t.Shape // a scalar is one row of one value
+	if len(dims) > 0 {
+		rows, dims = int(dims[0]), dims[1:]
+	}
 	width := 1
-	for _, d := range t.Shape[1:] {
+	for _, d := range dims {
 		width *= int(d)
 	}
 	if len(names) > 0 && len(names) != width {

@@ -47,12 +47,18 @@ func TestTensorColumns(t *testing.T) {
 	if cols, err = TensorColumns(half, nil); err != nil || cols[0].Values[0] != 1.5 {
 		t.Errorf("FP16: %+v %v", cols, err)
 	}
+	// A scalar is one row of one value; a zero-size tensor gives empty columns.
+	if cols, err = TensorColumns(oip.NewTensor("sr", []int64{}, []int64{16000}), nil); err != nil || len(cols) != 1 || cols[0].Name != "sr" || !slices.Equal(cols[0].Values, []float64{16000}) {
+		t.Errorf("scalar: %+v %v", cols, err)
+	}
+	if cols, err = TensorColumns(oip.NewTensor("boxes", []int64{0, 6}, []float32{}), nil); err != nil || len(cols) != 6 || cols[0].Len() != 0 {
+		t.Errorf("[0,6]: %+v %v", cols, err)
+	}
 
 	for _, bad := range []struct {
 		t     *oip.Tensor
 		names []string
 	}{
-		{oip.NewTensor("s", []int64{}, []float32{1}), nil},
 		{oip.NewTensor("x", []int64{2, 2}, []float32{1, 2, 3}), nil},
 		{oip.NewTensor("x", []int64{1, 2}, []float32{1, 2}), []string{"a"}},
 	} {
