@@ -20,7 +20,13 @@ type inputBinding struct {
 	// the number of elements one row gives.
 	rowShape []int64
 	width    int
+	// scalar inputs have no batch dimension: one row gives their one value.
+	scalar bool
 }
+
+// perRow reports whether an input takes exactly one row per run: a scalar,
+// or a tensor whose batch dimension is fixed at 1.
+func (b *inputBinding) perRow() bool { return b.scalar || b.meta.Shape[0] == 1 }
 
 // bindInputs decides which columns feed each model input: mapping first
 // (input -> columns), then features (for a model with one input), then the
@@ -95,7 +101,11 @@ func metaNames(ts []oip.TensorMetadata) string {
 func (b *inputBinding) settleShape() error {
 	shape := b.meta.Shape
 	if len(shape) == 0 {
-		return fmt.Errorf("model input %q is a scalar; batch scoring needs a batch dimension", b.meta.Name)
+		if len(b.cols) != 1 {
+			return fmt.Errorf("model input %q is a scalar: map one column to it, not %d (%s)", b.meta.Name, len(b.cols), strings.Join(b.columns, ", "))
+		}
+		b.scalar, b.width = true, 1
+		return nil
 	}
 	if shape[0] > 1 {
 		return fmt.Errorf("model input %q has a fixed batch size %d; batch scoring needs a dynamic first dimension (or 1)", b.meta.Name, shape[0])

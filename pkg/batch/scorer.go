@@ -38,6 +38,9 @@ type scorer struct {
 	pred    Predictor
 	inputs  []*inputBinding
 	outputs []outputColumn
+	// perRow models take one row per run (see inputBinding.perRow): each
+	// output, whatever its shape, is that row's value.
+	perRow bool
 }
 
 // ScoreOptions say how columns map onto the model.
@@ -57,16 +60,24 @@ func newScorer(pred Predictor, fields []Field, opts ScoreOptions) (*scorer, erro
 	if err != nil {
 		return nil, err
 	}
+	perRow := false
 	for _, b := range bindings {
 		if _, err := newTensorBuilder(b.meta.Datatype, 0); err != nil {
 			return nil, fmt.Errorf("model input %q: %w", b.meta.Name, err)
+		}
+		perRow = perRow || b.perRow()
+	}
+	if perRow {
+		outputs = slices.Clone(outputs)
+		for i, o := range outputs {
+			outputs[i].Shape = oneRow(o.Shape)
 		}
 	}
 	cols, err := outputColumns(outputs, opts.Expand)
 	if err != nil {
 		return nil, err
 	}
-	return &scorer{pred: pred, inputs: bindings, outputs: cols}, nil
+	return &scorer{pred: pred, inputs: bindings, outputs: cols, perRow: perRow}, nil
 }
 
 // fields lists the output columns.
@@ -91,6 +102,9 @@ func (s *scorer) prepare(c *chunk) error {
 // score fills c.out for good rows and c.errs for bad ones, running the
 // model on batches of up to batchSize rows.
 func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
+	if s.perRow {
+		batchSize = 1
+	}
 	parts := make([][]*column, len(s.outputs))
 	good := make([]int, 0, min(batchSize, c.in.n))
 	for lo := 0; lo < c.in.n; lo += batchSize {
@@ -136,6 +150,9 @@ func (s *scorer) run(ctx context.Context, c *chunk, idx []int, parts [][]*column
 	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
 	}
+	if s.perRow {
+		outs = asOneRow(outs)
+	}
 	cols, err := outputTable(s.outputs, outs, len(idx))
 	if err != nil {
 		return fmt.Errorf("rows %d-%d: %w", c.index[idx[0]], c.index[idx[len(idx)-1]], err)
@@ -170,7 +187,33 @@ func (s *scorer) tensors(c *chunk, idx []int) ([]*oip.Tensor, []int) {
 	tensors := make([]*oip.Tensor, len(s.inputs))
 	for i, b := range s.inputs {
 		shape := append([]int64{int64(len(rows))}, b.rowShape...)
+		if b.scalar {
+			shape = []int64{}
+		}
 		tensors[i] = builders[i].tensor(b.meta.Name, shape)
 	}
 	return tensors, rows
+}
+
+// oneRow is the shape of the one row a whole output of the given shape
+// makes: [1] (one value) when it always holds one element, else [1, -1] (a list).
+func oneRow(shape []int64) []int64 {
+	for _, d := range shape {
+		if d != 1 {
+			return []int64{1, -1}
+		}
+	}
+	return []int64{1}
+}
+
+// asOneRow views each output as one row holding all its elements: [1, n].
+func asOneRow(outs []*oip.Tensor) []*oip.Tensor {
+	rows := make([]*oip.Tensor, len(outs))
+	for i, t := range outs {
+		n, _ := t.NumElements()
+		row := *t
+		row.Shape = []int64{1, n}
+		rows[i] = &row
+	}
+	return rows
 }

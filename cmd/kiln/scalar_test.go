@@ -1,0 +1,102 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/onnx"
+)
+
+var scalarFloat = onnx.Type{Kind: onnx.KindTensor, Elem: onnx.Float, Shape: []onnx.Dim{}}
+
+// TestBatchFeedsScalarInputsFromAColumn scores a model whose "gain" input
+// is a scalar: each row's "gain" cell feeds it, one row per run, and the
+// scalar output "y" = sum(x) * gain is one value per row.
+func TestBatchFeedsScalarInputsFromAColumn(t *testing.T) {
+	t.Setenv("KILN_ORT_LIB", testenv.ORTLibrary(t))
+	m, err := onnx.NewBuilder("scaled-sum").
+		Input("x", onnx.TensorType(onnx.Float, 1, 2)).
+		Input("gain", scalarFloat).
+		Node("ReduceSum", []string{"x"}, []string{"sum"}, onnx.AttrInt("keepdims", 0)).
+		Node("Mul", []string{"sum", "gain"}, []string{"y"}).
+		Output("y", scalarFloat).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out.csv")
+	os.WriteFile(in, []byte(`{"x":[1,2],"gain":2}`+"\n"+`{"x":[3,4],"gain":0.5}`+"\n"+`{"x":[1,1],"gain":"loud"}`+"\n"), 0o644)
+	code, _, stderr := kiln(t, "http://127.0.0.1:1", "batch", "--model", testenv.WriteModel(t, m), "--input", in, "--output", out, "--on-error", "skip")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if errs, _ := os.ReadFile(out + ".errors.jsonl"); !strings.Contains(string(errs), `\"loud\" is not a number`) {
+		t.Errorf("errors file %q lacks the bad gain", errs)
+	}
+	got, _ := os.ReadFile(out)
+	if want := "x,gain,y\n\"[1,2]\",2,6\n\"[3,4]\",0.5,3.5\n"; string(got) != want {
+		t.Errorf("scores %q, want %q", got, want)
+	}
+}
+
+// TestBatchWritesEmptyOutputs scores a detector-like model whose "boxes"
+// output has shape [k, 2], k the scores above 0.5, and is empty for a row
+// where none is: that row gets an empty list, not an error.
+func TestBatchWritesEmptyOutputs(t *testing.T) {
+	t.Setenv("KILN_ORT_LIB", testenv.ORTLibrary(t))
+	m, err := onnx.NewBuilder("detector").
+		Input("score", onnx.TensorType(onnx.Float, 1, 3)).
+		Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
+		Initializer("cut", onnx.Float, []int64{}, []float32{0.5}).
+		Initializer("table", onnx.Float, []int64{3, 2}, []float32{1, 2, 3, 4, 5, 6}).
+		Node("Reshape", []string{"score", "flat"}, []string{"scores"}).
+		Node("Greater", []string{"scores", "cut"}, []string{"hit"}).
+		Node("Compress", []string{"table", "hit"}, []string{"boxes"}, onnx.AttrInt("axis", 0)).
+		Output("boxes", onnx.TensorType(onnx.Float, -1, 2)).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out.jsonl")
+	os.WriteFile(in, []byte(`{"score":[0.9,0.1,0.7]}`+"\n"+`{"score":[0,0,0]}`+"\n"), 0o644)
+	code, _, stderr := kiln(t, "http://127.0.0.1:1", "batch", "--model", testenv.WriteModel(t, m), "--input", in, "--output", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	got, _ := os.ReadFile(out)
+	if want := `{"score":[0.9,0.1,0.7],"boxes":[1,2,5,6]}` + "\n" + `{"score":[0,0,0],"boxes":[]}` + "\n"; string(got) != want {
+		t.Errorf("scores %q, want %q", got, want)
+	}
+}
+
+// TestEvaluateScalarInputs evaluates a regressor y = a + b whose inputs are
+// two scalars, each fed from its own column, one row per run.
+func TestEvaluateScalarInputs(t *testing.T) {
+	t.Setenv("KILN_ORT_LIB", testenv.ORTLibrary(t))
+	m, err := onnx.NewBuilder("adder").
+		Input("a", scalarFloat).
+		Input("b", scalarFloat).
+		Node("Add", []string{"a", "b"}, []string{"y"}).
+		Output("y", scalarFloat).
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(t.TempDir(), "data.jsonl")
+	os.WriteFile(data, []byte("{\"a\":1,\"b\":1,\"t\":2}\n{\"a\":2,\"b\":1,\"t\":3}\n{\"a\":3,\"b\":1,\"t\":5}\n"), 0o644)
+	code, stdout, stderr := kiln(t, "http://127.0.0.1:1", "evaluate", "--model", testenv.WriteModel(t, m), "--data", data, "--label", "t", "--task", "regression")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	// predictions 2, 3, 4 against labels 2, 3, 5.
+	for _, want := range []string{"3 rows", "mae", "0.3333"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+}
