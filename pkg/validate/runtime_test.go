@@ -2,6 +2,7 @@ package validate_test
 
 import (
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -157,5 +158,50 @@ func TestAllMergesStaticAndRuntimeGates(t *testing.T) {
 	}
 	if s := validate.All(context.Background(), p, cand, nil, nil); !gate(t, s, "smoke").Skipped || !gate(t, s, "latency").Skipped {
 		t.Errorf("without a runner the runtime gates are skipped:\n%s", s.Table())
+	}
+}
+
+// TestSmokeGateOnScalarAndEmptyTensors runs the smoke test on a model with a
+// scalar input (a voice-activity detector's sample rate) and on one with no
+// inputs at all, whose example is an empty request.
+func TestSmokeGateOnScalarAndEmptyTensors(t *testing.T) {
+	if err := runtime.Init(testenv.ORTLibrary(t)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, c := range testenv.ConformanceCases(t) {
+		if c.Name != "no-inputs" && c.Name != "scalar-float" && c.Name != "empty-middle-int64" {
+			continue
+		}
+		m, err := runtime.Load(testenv.WriteModel(t, c.Model), runtime.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		cand := validate.Candidate{Name: "m", Version: 1, InputExample: &oip.InferRequest{Inputs: c.Requests[0].Inputs}}
+		want := &oip.InferResponse{Outputs: c.Requests[0].Want}
+		g := gate(t, validate.Runtime(ctx, validate.Policy{Smoke: &validate.SmokeTest{Expected: want}}, cand, m), "smoke")
+		if !g.Passed {
+			t.Errorf("%s: %+v", c.Name, g)
+		}
+	}
+	vad, err := runtime.Load(testenv.WriteModel(t, testenv.VADModel(t)), runtime.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vad.Close()
+	nan := float32(math.NaN())
+	for _, c := range []struct {
+		chunk  float32
+		passed bool
+	}{{0.5, true}, {nan, false}} {
+		cand := validate.Candidate{Name: "vad", Version: 1, InputExample: &oip.InferRequest{Inputs: []*oip.Tensor{
+			oip.NewTensor("input", []int64{1, 2}, []float32{c.chunk, c.chunk}),
+			oip.NewTensor("state", []int64{2, 1, 128}, make([]float32, 256)),
+			oip.NewTensor("sr", []int64{}, []int64{16000}),
+		}}}
+		if g := gate(t, validate.Runtime(ctx, validate.Policy{Smoke: &validate.SmokeTest{}}, cand, vad), "smoke"); g.Passed != c.passed {
+			t.Errorf("chunk %v: %+v", c.chunk, g)
+		}
 	}
 }
