@@ -176,3 +176,45 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestBatcherRunsScalarAndDefaultInputsAlone sends concurrent requests to
+// models that cannot be joined along a first dimension — one with a scalar
+// input, one whose initializer-backed input some requests override — and
+// checks that every request gets its own answer.
+func TestBatcherRunsScalarAndDefaultInputsAlone(t *testing.T) {
+	var scalar, defaults testenv.Case
+	for _, c := range testenv.ConformanceCases(t) {
+		switch c.Name {
+		case "scalar-int64":
+			scalar = c
+		case "initializer-defaults":
+			defaults = c
+		}
+	}
+	for _, c := range []testenv.Case{scalar, defaults} {
+		m := load(t, c.Model)
+		b := runtime.NewBatcher(m, runtime.BatchOptions{MaxBatchSize: 32, MaxQueueDelay: 2 * time.Millisecond, Instances: 1}, runtime.BatchObserver{})
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := range 64 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := c.Requests[i%len(c.Requests)]
+				out, err := b.Run(context.Background(), r.Inputs, nil)
+				if err == nil {
+					err = testenv.SameTensor(out[0], r.Want[0])
+				}
+				if err != nil {
+					errs <- fmt.Errorf("%s request %d: %w", c.Name, i, err)
+				}
+			}()
+		}
+		wg.Wait()
+		b.Close()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+	}
+}
