@@ -119,7 +119,8 @@ ENV PATH=/opt/kiln/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
 	KILN_ADDR=:8000 \
 	KILN_LOG_FORMAT=json \
 	KILN_ORT_LIB=/opt/kiln/lib/libonnxruntime.so.1 \
-	KILN_CACHE_DIR=/var/cache/kiln
+	KILN_CACHE_DIR=/var/cache/kiln \
+	LANG=C.UTF-8
 WORKDIR /var/lib/kiln
 USER 65532:65532
 EXPOSE 8000

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/drift"
 	"github.com/kilnml/kiln/pkg/onnx"
 )
 
@@ -98,5 +99,22 @@ func TestEvaluateScalarInputs(t *testing.T) {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
+	}
+
+	// The same model profiled: one feature per scalar input, and its output.
+	code, stdout, stderr = kiln(t, "http://127.0.0.1:1", "profile", "--model", testenv.WriteModel(t, m), "--data", data)
+	if code != 0 {
+		t.Fatalf("profile: exit %d: %s", code, stderr)
+	}
+	p, err := drift.ParseProfile([]byte(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range p.Features {
+		names = append(names, f.Name)
+	}
+	if strings.Join(names, ",") != "a,b" || len(p.Outputs) != 1 || p.Outputs[0].Name != "y" || p.Rows != 3 {
+		t.Errorf("profile features %v, outputs %d, rows %d; want a,b and y over 3 rows", names, len(p.Outputs), p.Rows)
 	}
 }
