@@ -85,7 +85,7 @@ func (b *Builder) Output(name string, t Type) *Builder {
 
 // Initializer adds a constant tensor. data is a slice of the Go type matching dt:
 // []float32, []float64, []int8 ... []uint64, []bool, []string, or []uint16 bit
-// patterns for Float16 and BFloat16.
+// patterns for Float16 and BFloat16; nil for a tensor without elements.
 func (b *Builder) Initializer(name string, dt DataType, dims []int64, data any) *Builder {
 	t, err := tensorProto(name, dt, dims, data)
 	if err != nil {
@@ -195,6 +195,9 @@ func tensorProto(name string, dt DataType, dims []int64, data any) (*onnxpb.Tens
 		count *= d
 	}
 	t := &onnxpb.TensorProto{Name: proto.String(name), DataType: proto.Int32(int32(dt)), Dims: dims}
+	if data == nil && count == 0 {
+		return t, nil // an empty tensor of any type
+	}
 	n, err := encodeTensorData(t, dt, data)
 	if err != nil {
 		return nil, fmt.Errorf("tensor %q: %w", name, err)

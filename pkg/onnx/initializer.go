@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/kilnml/kiln/pkg/onnx/internal/onnxpb"
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/onnx/internal/onnxpb"
 )
 
 // Defaults returns the graph inputs that have an initializer, as tensors

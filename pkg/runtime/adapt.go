@@ -164,7 +164,7 @@ func adapt(info *onnx.Model, data []byte, localeAvailable func(string) bool) (*p
 						Node("OptionalGetElement", []string{name}, []string{name + "__kiln_held"}).
 						Output(name+"__kiln_held", onnx.TensorType(elem.Elem))),
 					onnx.AttrGraph("else_branch", onnx.NewBuilder("none").
-						Node("Constant", nil, []string{name + "__kiln_none"}, onnx.AttrTensor("value", elem.Elem, []int64{0}, emptyData(elem.Elem))).
+						Node("Constant", nil, []string{name + "__kiln_none"}, onnx.AttrTensor("value", elem.Elem, []int64{0}, nil)).
 						Output(name+"__kiln_none", onnx.TensorType(elem.Elem))))
 			out.has = len(p.sessionOutputs)
 			p.sessionOutputs = append(p.sessionOutputs, has)
@@ -238,35 +238,4 @@ func adapt(info *onnx.Model, data []byte, localeAvailable func(string) bool) (*p
 		return nil, fmt.Errorf("rewrite graph: %w", err)
 	}
 	return p, nil
-}
-
-// emptyData returns an empty slice of the Go type that holds dt's elements.
-func emptyData(dt onnx.DataType) any {
-	switch dt {
-	case onnx.Float:
-		return []float32{}
-	case onnx.Double:
-		return []float64{}
-	case onnx.Int8:
-		return []int8{}
-	case onnx.Int16:
-		return []int16{}
-	case onnx.Int32:
-		return []int32{}
-	case onnx.Int64:
-		return []int64{}
-	case onnx.Uint8:
-		return []uint8{}
-	case onnx.Uint16, onnx.Float16, onnx.BFloat16:
-		return []uint16{}
-	case onnx.Uint32:
-		return []uint32{}
-	case onnx.Uint64:
-		return []uint64{}
-	case onnx.Bool:
-		return []bool{}
-	case onnx.String:
-		return []string{}
-	}
-	return nil
 }
