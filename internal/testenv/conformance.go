@@ -180,6 +180,24 @@ func specialCases(t testing.TB) []Case {
 			},
 		},
 		{
+			// Elements the binding cannot hand back as they are: scalars, and
+			// 16-bit floats of unknown rank.
+			Name: "sequence-of-scalars",
+			Model: build(t, onnx.NewBuilder("scalars").Opset("", 18).
+				Input("a", scalarF).
+				Input("b", scalarF).
+				Node("SequenceConstruct", []string{"a", "b"}, []string{"both"}).
+				Node("Cast", []string{"a"}, []string{"ha"}, onnx.AttrInt("to", int64(onnx.Float16))).
+				Node("Cast", []string{"b"}, []string{"hb"}, onnx.AttrInt("to", int64(onnx.Float16))).
+				Node("SequenceConstruct", []string{"ha", "hb"}, []string{"halves"}).
+				Output("both", onnx.SequenceType(scalarF)).
+				Output("halves", onnx.SequenceType(onnx.TensorType(onnx.Float16)))),
+			Requests: []Request{{
+				Inputs: []*oip.Tensor{f32("a", []int64{}, 1.5), f32("b", []int64{}, -2)},
+				Want:   []*oip.Tensor{f32("both", nil, 1.5, -2), oip.NewFP16Tensor("halves", []int64{2}, []uint16{0x3E00, 0xC000})},
+			}},
+		},
+		{
 			Name: "string-normalizer",
 			Model: build(t, onnx.NewBuilder("normalize").
 				Input("x", onnx.TensorType(onnx.String, -1)).

@@ -45,7 +45,8 @@ type output struct {
 	onnx.ValueInfo
 	value int // session output with the data
 	// shape, when not -1, is the session output holding the true shape of
-	// a value returned flattened (its rank is unknown until it runs).
+	// a value returned flattened (its rank is unknown until it runs); for a
+	// sequence, a sequence of the shapes of its flattened elements.
 	shape int
 	// has, when not -1, is the bool [1] session output that says whether an
 	// optional output holds a value.
@@ -173,6 +174,31 @@ func adapt(info *onnx.Model, data []byte, localeAvailable func(string) bool) (*p
 			b.Output(name, t)
 			changed = true
 		}
+		if t.Kind == onnx.KindSequence && t.Value.IsTensor() && b.ImportsOpset("") >= 17 && awkward(*t.Value) {
+			// Elements that are scalars, of unknown rank or 16-bit floats:
+			// each leaves flattened (as FP32), with its shape beside it.
+			elem := t.Value.Elem
+			body := onnx.NewBuilder("flatten").Input("e", onnx.TensorType(elem))
+			flatIn := "e"
+			if elem == onnx.Float16 || elem == onnx.BFloat16 {
+				out.half = elem.OIP()
+				body.Node("Cast", []string{"e"}, []string{"wide"}, onnx.AttrInt("to", int64(onnx.Float)))
+				flatIn, elem = "wide", onnx.Float
+			}
+			body.Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
+				Node("Reshape", []string{flatIn, "flat"}, []string{"values"}).
+				Node("Shape", []string{"e"}, []string{"shape"}).
+				Output("values", onnx.TensorType(elem, -1)).
+				Output("shape", onnx.TensorType(onnx.Int64, -1))
+			b.RemoveOutput(name).
+				Node("SequenceMap", []string{name}, []string{name + suffixFlat, name + suffixShape}, onnx.AttrGraph("body", body)).
+				Output(name+suffixFlat, onnx.SequenceType(onnx.TensorType(elem, -1))).
+				Output(name+suffixShape, onnx.SequenceType(onnx.TensorType(onnx.Int64, -1)))
+			out.shape = len(p.sessionOutputs)
+			p.sessionOutputs = append(p.sessionOutputs, name+suffixShape)
+			name = name + suffixFlat
+			changed = true
+		}
 		if !t.IsTensor() {
 			out.value = len(p.sessionOutputs)
 			p.sessionOutputs = append(p.sessionOutputs, name)
@@ -238,4 +264,11 @@ func adapt(info *onnx.Model, data []byte, localeAvailable func(string) bool) (*p
 		return nil, fmt.Errorf("rewrite graph: %w", err)
 	}
 	return p, nil
+}
+
+// awkward reports whether onnxruntime_go cannot hand back sequence elements
+// of type t as they are: scalars (it refuses rank 0), tensors of unknown rank
+// (they may be scalars), and 16-bit floats (it copies half their bytes).
+func awkward(t onnx.Type) bool {
+	return t.Shape == nil || len(t.Shape) == 0 || t.Elem == onnx.Float16 || t.Elem == onnx.BFloat16
 }
