@@ -198,6 +198,20 @@ func specialCases(t testing.TB) []Case {
 			}},
 		},
 		{
+			// A sequence input is sent stacked, [N, ...element shape].
+			Name: "sequence-input",
+			Model: build(t, onnx.NewBuilder("seq-in").Opset("", 18).
+				Input("s", onnx.SequenceType(onnx.TensorType(onnx.Float, 3))).
+				Node("SequenceLength", []string{"s"}, []string{"n"}).
+				Node("ConcatFromSequence", []string{"s"}, []string{"joined"}, onnx.AttrInt("axis", 0)).
+				Output("n", onnx.Type{Kind: onnx.KindTensor, Elem: onnx.Int64, Shape: []onnx.Dim{}}).
+				Output("joined", onnx.TensorType(onnx.Float, -1))),
+			Requests: []Request{{
+				Inputs: []*oip.Tensor{f32("s", []int64{2, 3}, 1, 2, 3, 4, 5, 6)},
+				Want:   []*oip.Tensor{i64("n", []int64{}, 2), f32("joined", nil, 1, 2, 3, 4, 5, 6)},
+			}},
+		},
+		{
 			Name: "string-normalizer",
 			Model: build(t, onnx.NewBuilder("normalize").
 				Input("x", onnx.TensorType(onnx.String, -1)).

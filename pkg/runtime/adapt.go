@@ -20,6 +20,7 @@ const (
 	suffixHas       = "__kiln_has"
 	suffixValue     = "__kiln_value"
 	suffixPresent   = "__kiln_present"
+	suffixStacked   = "__kiln_stacked"
 	shapeScalar     = "kiln__shape_scalar" // int64 [0]: Reshape to []
 	shapeOne        = "kiln__shape_one"    // int64 [1] = {1}: Reshape to [1]
 	shapeFlat       = "kiln__shape_flat"   // int64 [1] = {-1}: Reshape to [N]
@@ -112,6 +113,16 @@ func adapt(info *onnx.Model, data []byte, localeAvailable func(string) bool) (*p
 						Output(name+"__kiln_omitted", t)))
 			in.value, in.present = len(p.sessionInputs), len(p.sessionInputs)+1
 			p.sessionInputs = append(p.sessionInputs, value, present)
+			changed = true
+		case t.Kind == onnx.KindSequence && t.Value.IsTensor() && b.ImportsOpset("") >= 11:
+			// A sequence arrives stacked, [N, ...element shape], and is split
+			// back into its N elements inside the graph.
+			stacked := name + suffixStacked
+			b.RemoveInput(name).
+				Input(stacked, onnx.TensorType(t.Value.Elem)).
+				Node("SplitToSequence", []string{stacked}, []string{name}, onnx.AttrInt("axis", 0), onnx.AttrInt("keepdims", 0))
+			in.value = len(p.sessionInputs)
+			p.sessionInputs = append(p.sessionInputs, stacked)
 			changed = true
 		case t.IsTensor() && t.Shape != nil && len(t.Shape) == 0:
 			if err := needsOpset("a scalar input", 5); err != nil {

@@ -51,8 +51,16 @@ func (m *Model) orderInputs(inputs []*oip.Tensor) ([]*oip.Tensor, error) {
 
 // checkTensor checks one tensor's datatype and shape against the type the model expects.
 func checkTensor(t *oip.Tensor, want onnx.Type) error {
-	if want.Kind == onnx.KindOptional && want.Value.IsTensor() {
+	switch {
+	case want.Kind == onnx.KindOptional && want.Value.IsTensor():
 		want = *want.Value
+	case want.Kind == onnx.KindSequence && want.Value.IsTensor():
+		// Sent stacked: one more dimension, of any size, before the element's.
+		elem := *want.Value
+		want = onnx.Type{Kind: onnx.KindTensor, Elem: elem.Elem}
+		if elem.Shape != nil {
+			want.Shape = append([]onnx.Dim{{Size: -1}}, elem.Shape...)
+		}
 	}
 	if !want.IsTensor() {
 		return invalidInput("input %q: the model expects %s; only tensor inputs are supported", t.Name, want)

@@ -6,8 +6,9 @@ import (
 )
 
 // Signature returns the model's inputs and outputs in OIP terms, -1 for
-// dynamic dimensions. Non-tensor outputs are described as the tensors Run
-// turns them into (see ParamKeys).
+// dynamic dimensions. Non-tensor values are described as the tensors that
+// stand for them: sequences stacked, optionals as their tensor, maps as their
+// values (see ParamKeys).
 func (m *Model) Signature() (inputs, outputs []oip.TensorMetadata) {
 	return metadata(m.Info.Inputs), metadata(m.Info.Outputs)
 }
@@ -30,6 +31,8 @@ func tensorView(t onnx.Type) (oip.Datatype, []int64) {
 			shape = []int64{-1}
 		}
 		return t.Elem.OIP(), shape
+	case onnx.KindOptional:
+		return tensorView(*t.Value)
 	case onnx.KindMap:
 		dt, _ := tensorView(*t.Value)
 		return dt, []int64{-1}
