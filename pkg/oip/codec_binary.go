@@ -60,7 +60,7 @@ func attachBinary(refs []binaryRef, blob []byte) error {
 			return invalidf("%s: binary_data_size %d overruns the binary data (%d bytes left)", tensorLabel(r.role, r.index, r.t.Name), r.size, len(blob)-off)
 		}
 		end := off + int(r.size)
-		if err := setBinary(r.t, blob[off:end:end]); err != nil {
+		if err := SetRawContents(r.t, blob[off:end:end]); err != nil {
 			return invalidf("%s: %s", tensorLabel(r.role, r.index, r.t.Name), err.Error())
 		}
 		off = end
@@ -71,9 +71,11 @@ func attachBinary(refs []binaryRef, blob []byte) error {
 	return nil
 }
 
-// setBinary makes data the elements of t: fixed-size types take the slice
-// itself, BYTES elements are sub-slices of it.
-func setBinary(t *Tensor, data []byte) error {
+// SetRawContents makes data, in the binary layout (packed little-endian
+// elements; BYTES elements each after a 4-byte little-endian length), the
+// elements of t: fixed-size types take the slice itself, BYTES elements are
+// sub-slices of it. The binary extension and gRPC's raw contents use it.
+func SetRawContents(t *Tensor, data []byte) error {
 	n, err := t.NumElements()
 	if err != nil {
 		return err
@@ -155,17 +157,30 @@ func blobsSize(tensors []*Tensor, flags []bool) int {
 // appendBlobs appends the binary data of the flagged tensors.
 func appendBlobs(b []byte, tensors []*Tensor, flags []bool) []byte {
 	for i, t := range tensors {
-		if flags == nil || !flags[i] {
-			continue
-		}
-		if t.Datatype != Bytes {
-			b = append(b, t.Raw...)
-			continue
-		}
-		for _, s := range t.Strings {
-			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-			b = append(b, s...)
+		if flags != nil && flags[i] {
+			b = AppendRawContents(b, t)
 		}
 	}
 	return b
+}
+
+// AppendRawContents appends t's elements in the binary layout (see SetRawContents).
+func AppendRawContents(b []byte, t *Tensor) []byte {
+	if t.Datatype != Bytes {
+		return append(b, t.Raw...)
+	}
+	for _, s := range t.Strings {
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	return b
+}
+
+// RawContents returns t's elements in the binary layout: Raw itself for
+// fixed-size datatypes (no copy), a new buffer for BYTES.
+func RawContents(t *Tensor) []byte {
+	if t.Datatype != Bytes {
+		return t.Raw
+	}
+	return AppendRawContents(make([]byte, 0, binarySize(t)), t)
 }

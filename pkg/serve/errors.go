@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
@@ -14,30 +16,59 @@ import (
 // errTooLarge is wrapped by errors about request bodies over the limit.
 var errTooLarge = errors.New("request body too large")
 
-// statusOf maps an error to its HTTP status and a failure reason for the
-// metrics: the one place where that happens.
-func statusOf(err error) (int, string) {
+// errForbidden is wrapped by errors about actions the node's settings do not allow.
+var errForbidden = errors.New("forbidden")
+
+// errorClass is what a kind of failure means to each transport: its HTTP
+// status, its gRPC code, and the reason the metrics count it under.
+type errorClass struct {
+	http   int
+	grpc   codes.Code
+	reason string
+}
+
+// Error classes, in the one table that maps failures to transports.
+var (
+	classNotFound    = errorClass{http.StatusNotFound, codes.NotFound, "not_found"}
+	classTooLarge    = errorClass{http.StatusRequestEntityTooLarge, codes.ResourceExhausted, "too_large"}
+	classBadRequest  = errorClass{http.StatusBadRequest, codes.InvalidArgument, "bad_request"}
+	classBadInput    = errorClass{http.StatusBadRequest, codes.InvalidArgument, "bad_input"}
+	classForbidden   = errorClass{http.StatusForbidden, codes.PermissionDenied, "forbidden"}
+	classQueueFull   = errorClass{http.StatusTooManyRequests, codes.ResourceExhausted, "queue_full"}
+	classCancelled   = errorClass{http.StatusServiceUnavailable, codes.Canceled, "cancelled"}
+	classUnavailable = errorClass{http.StatusServiceUnavailable, codes.Unavailable, "unavailable"}
+	classTimeout     = errorClass{http.StatusGatewayTimeout, codes.DeadlineExceeded, "timeout"}
+	classInternal    = errorClass{http.StatusInternalServerError, codes.Internal, "internal"}
+	classOK          = errorClass{http.StatusOK, codes.OK, ""}
+)
+
+// classOf says which class an error belongs to (classOK for nil).
+func classOf(err error) errorClass {
 	var maxBytes *http.MaxBytesError
 	var bad *requestError
 	switch {
+	case err == nil:
+		return classOK
 	case errors.Is(err, ErrModelNotFound):
-		return http.StatusNotFound, "not_found"
+		return classNotFound
 	case errors.Is(err, errTooLarge), errors.As(err, &maxBytes):
-		return http.StatusRequestEntityTooLarge, "too_large"
+		return classTooLarge
 	case errors.Is(err, oip.ErrInvalid), errors.As(err, &bad):
-		return http.StatusBadRequest, "bad_request"
+		return classBadRequest
 	case errors.Is(err, runtime.ErrInvalidInput):
-		return http.StatusBadRequest, "bad_input"
+		return classBadInput
+	case errors.Is(err, errForbidden):
+		return classForbidden
 	case errors.Is(err, runtime.ErrQueueFull):
-		return http.StatusTooManyRequests, "queue_full"
+		return classQueueFull
 	case errors.Is(err, context.Canceled):
-		return http.StatusServiceUnavailable, "cancelled"
+		return classCancelled
 	case errors.Is(err, runtime.ErrClosed):
-		return http.StatusServiceUnavailable, "unavailable"
+		return classUnavailable
 	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusGatewayTimeout, "timeout"
+		return classTimeout
 	}
-	return http.StatusInternalServerError, "internal"
+	return classInternal
 }
 
 var statusTexts = func() map[int]string {

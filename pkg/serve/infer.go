@@ -1,125 +1,153 @@
 package serve
 
 import (
-	"context"
+	"compress/flate"
+	"compress/gzip"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/kilnml/kiln/pkg/oip"
-	"github.com/kilnml/kiln/pkg/predlog"
-	"github.com/kilnml/kiln/pkg/runtime"
 )
 
+// gzipResponseMin is the smallest response body worth compressing when the
+// client accepts gzip.
+const gzipResponseMin = 4 << 10
+
+// infer is the REST front end of the inference core: it decodes the body
+// (gzip or deflate per Content-Encoding, JSON or the binary extension),
+// calls Infer, and encodes the answer or the error.
 func (s *Server) infer(c *gin.Context) {
 	start := time.Now()
-	s.metrics.inFlight.Inc()
-	defer s.metrics.inFlight.Dec()
-	v, release, err := s.models.Acquire(c.Param("model"), c.Param("version"))
+	call := Call{Model: c.Param("model"), Version: c.Param("version"), Protocol: ProtocolREST, Received: start, RequestID: c.GetHeader("X-Request-Id")}
+	req, err := s.decodeRequest(c.Request)
 	if err != nil {
-		s.metrics.observe("", "", s.fail(c, err), start)
+		// Counted as a request of the named model, as failures after decoding are.
+		s.inferFailed(c, call, err, start)
 		return
 	}
-	defer release()
-	s.metrics.observe(v.Model, v.version, s.runInference(c, v, start), start)
+	call.Request = req
+	err = s.Infer(c.Request.Context(), call, func(resp *oip.InferResponse) error {
+		s.writeResponse(c, resp, req.WantsBinary)
+		return nil
+	})
+	if err != nil {
+		s.writeFailure(c, err)
+	}
 }
 
-// runInference decodes, runs and answers one request, returning the status code written.
-func (s *Server) runInference(c *gin.Context, v *Version, start time.Time) int {
-	body, err := readBody(c.Request, s.opts.BodyLimit)
+// inferFailed answers and counts a request that failed before reaching the core.
+func (s *Server) inferFailed(c *gin.Context, call Call, err error, start time.Time) {
+	model, version := "", ""
+	if v, getErr := s.models.Get(call.Model, call.Version); getErr == nil {
+		model, version = v.Model, v.version
+		v.stats.failed(time.Since(start))
+	}
+	s.metrics.observe(model, version, classOf(err), call.Protocol, start)
+	s.writeFailure(c, err)
+}
+
+// decodeRequest reads and decodes an inference request body.
+func (s *Server) decodeRequest(r *http.Request) (*oip.InferRequest, error) {
+	body, err := readBody(r, s.opts.BodyLimit)
 	if err != nil {
-		return s.fail(c, err)
+		return nil, err
 	}
-	headerLen, err := inferenceHeaderLength(c.Request, len(body))
+	headerLen, err := inferenceHeaderLength(r, len(body))
 	if err != nil {
-		return s.fail(c, err)
+		return nil, err
 	}
-	req, err := oip.DecodeRequest(body, headerLen)
-	if err != nil {
-		return s.fail(c, err)
-	}
-	names := make([]string, len(req.Outputs))
-	for i, o := range req.Outputs {
-		names[i] = o.Name
-	}
-	ctx := c.Request.Context()
-	outputs, timing, err := v.RunTimed(ctx, req.Inputs, names)
-	if err != nil {
-		return s.fail(c, err)
-	}
-	s.traceRun(ctx, v, timing)
-	answer, err := classify(v, req, outputs)
-	if err != nil {
-		return s.fail(c, err)
-	}
-	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: v.version, ID: req.ID, Outputs: answer}
-	out, respHeaderLen := oip.EncodeResponse(resp, req.WantsBinary)
+	return oip.DecodeRequest(body, headerLen)
+}
+
+// writeResponse encodes resp, gzip-compressed when the client accepts it and
+// the body is large enough to gain from it.
+func (s *Server) writeResponse(c *gin.Context, resp *oip.InferResponse, binary func(string) bool) {
+	out, headerLen := oip.EncodeResponse(resp, binary)
 	contentType := oip.ContentTypeJSON
-	if respHeaderLen >= 0 {
+	if headerLen >= 0 {
 		contentType = oip.ContentTypeBinary
-		c.Header(oip.HeaderContentLength, strconv.Itoa(respHeaderLen))
+		c.Header(oip.HeaderContentLength, strconv.Itoa(headerLen))
+	}
+	if len(out) >= gzipResponseMin && acceptsGzip(c.Request) {
+		c.Header("Content-Encoding", "gzip")
+		c.Header("Vary", "Accept-Encoding")
+		c.Status(http.StatusOK)
+		c.Header("Content-Type", contentType)
+		zw := gzip.NewWriter(c.Writer)
+		zw.Write(out)
+		zw.Close()
+		return
 	}
 	c.Data(http.StatusOK, contentType, out)
-	if v.drift != nil {
-		v.drift.observe(req.Inputs, outputs)
-	}
-	if log := s.opts.PredictionLog; log != nil && log.Sampled() {
-		log.Add(&predlog.Record{
-			Time: start, RequestID: requestID(c), Model: v.Model, Version: v.version,
-			Inputs: req.Inputs, Outputs: outputs, LatencySeconds: time.Since(start).Seconds(),
-		})
-	}
-	return http.StatusOK
 }
 
-// requestID is the caller's X-Request-Id, or a new random one.
-func requestID(c *gin.Context) string {
-	if id := c.GetHeader("X-Request-Id"); id != "" {
-		return id
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		coding, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.TrimSpace(q) != "q=0" {
+			return true
+		}
 	}
-	return strconv.FormatUint(rand.Uint64(), 16)
+	return false
 }
 
-// traceRun records the request's time in the queue and in its Run as
-// child spans of the request's span.
-func (s *Server) traceRun(ctx context.Context, v *Version, t runtime.Timing) {
-	if s.tracer == nil || !trace.SpanFromContext(ctx).IsRecording() {
-		return
-	}
-	attrs := trace.WithAttributes(attribute.String("kiln.model", v.Model), attribute.String("kiln.version", v.version), attribute.Int("kiln.batch_rows", t.BatchRows))
-	_, queue := s.tracer.Start(ctx, "queue", trace.WithTimestamp(t.Enqueued), attrs)
-	queue.End(trace.WithTimestamp(t.Started))
-	_, run := s.tracer.Start(ctx, "run", trace.WithTimestamp(t.Started), attrs)
-	run.End(trace.WithTimestamp(t.Finished))
-}
-
-// readBody reads the request body, refusing more than limit bytes.
+// readBody reads the request body, decoding gzip or deflate per
+// Content-Encoding, and refuses more than limit bytes of (decoded) body.
 func readBody(r *http.Request, limit int64) ([]byte, error) {
-	if r.ContentLength > limit {
-		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", errTooLarge, r.ContentLength, limit)
+	encoding := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding")))
+	if encoding == "" || encoding == "identity" {
+		return readLimited(r.Body, r.ContentLength, limit)
 	}
-	if r.ContentLength < 0 {
-		body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	var decoded io.ReadCloser
+	switch encoding {
+	case "gzip":
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			return nil, badRequest("Content-Encoding gzip: %v", err)
+		}
+		decoded = zr
+	case "deflate":
+		decoded = flate.NewReader(r.Body)
+	default:
+		return nil, badRequest("Content-Encoding %q is not supported: send gzip, deflate or none", encoding)
+	}
+	defer decoded.Close()
+	body, err := readLimited(decoded, -1, limit)
+	if err != nil && !isTooLarge(err) {
+		return nil, badRequest("Content-Encoding %s: %v", encoding, err)
+	}
+	return body, err
+}
+
+// readLimited reads a body of length n (-1 when unknown), refusing more than limit bytes.
+func readLimited(r io.Reader, n, limit int64) ([]byte, error) {
+	if n > limit {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", errTooLarge, n, limit)
+	}
+	if n < 0 {
+		body, err := io.ReadAll(io.LimitReader(r, limit+1))
 		if int64(len(body)) > limit {
 			return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, limit)
 		}
 		return body, err
 	}
-	body := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(r.Body, body); err != nil {
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
 		return nil, badRequest("read request body: %v", err)
 	}
 	return body, nil
 }
 
-// inferenceHeaderLength parses Inference-Header-Content-Length; -1 when absent.
+func isTooLarge(err error) bool { return classOf(err) == classTooLarge }
+
+// inferenceHeaderLength parses Inference-Header-Content-Length, which counts
+// bytes of the decoded body; -1 when absent.
 func inferenceHeaderLength(r *http.Request, bodyLen int) (int, error) {
 	h := r.Header.Get(oip.HeaderContentLength)
 	if h == "" {

@@ -30,6 +30,7 @@ type Version struct {
 
 	version string
 	batcher *runtime.Batcher
+	stats   *versionStats
 	drift   *driftRecorder // nil without a reference profile
 	timeout time.Duration
 	// users is held for reading by each request using the version and for
@@ -112,9 +113,10 @@ func (m *Manager) NewVersion(name string, number int64, path string, profile *dr
 	}
 	cfg := m.opts.Config.For(name)
 	version := strconv.FormatInt(number, 10)
+	stats := newVersionStats(name, version)
 	v := &Version{
-		Model: name, Number: number, Runtime: rt, version: version,
-		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(name, version)),
+		Model: name, Number: number, Runtime: rt, version: version, stats: stats,
+		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(name, version, stats)),
 		timeout: time.Duration(cfg.RequestTimeout),
 	}
 	v.Inputs, v.Outputs = rt.Signature()

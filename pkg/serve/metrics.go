@@ -39,8 +39,8 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		registry: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kiln_inference_requests_total",
-			Help: "Inference requests by model, version and HTTP status code.",
-		}, []string{"model", "version", "code"}),
+			Help: "Inference requests by model, version, HTTP status code (for gRPC, that of the same kind of failure) and protocol (rest, grpc).",
+		}, []string{"model", "version", "code", "protocol"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kiln_inference_request_duration_seconds",
 			Help:    "Time from receiving an inference request to writing its response.",
@@ -109,17 +109,22 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	return m
 }
 
-// observe records one finished request. model and version are "" when the
-// request named no served model, which keeps label values bounded.
-func (m *Metrics) observe(model, version string, code int, start time.Time) {
-	m.requests.WithLabelValues(model, version, statusText(code)).Inc()
+// observe records one finished request of the given outcome. model and
+// version are "" when the request named no served model, which keeps label
+// values bounded.
+func (m *Metrics) observe(model, version string, outcome errorClass, protocol string, start time.Time) {
+	m.requests.WithLabelValues(model, version, statusText(outcome.http), protocol).Inc()
+	if outcome.reason != "" {
+		m.failures.WithLabelValues(outcome.reason).Inc()
+	}
 	if model != "" {
 		m.duration.WithLabelValues(model, version).Observe(time.Since(start).Seconds())
 	}
 }
 
-// batchObserver feeds a version's batcher measurements into the histograms.
-func (m *Metrics) batchObserver(model, version string) runtime.BatchObserver {
+// batchObserver feeds a version's batcher measurements into the histograms
+// and its statistics.
+func (m *Metrics) batchObserver(model, version string, stats *versionStats) runtime.BatchObserver {
 	queue := m.queue.WithLabelValues(model, version)
 	compute := m.compute.WithLabelValues(model, version)
 	size := m.batchSize.WithLabelValues(model, version)
@@ -128,6 +133,7 @@ func (m *Metrics) batchObserver(model, version string) runtime.BatchObserver {
 		Computed: func(rows int, took time.Duration) {
 			compute.Observe(took.Seconds())
 			size.Observe(float64(rows))
+			stats.executed(rows, took)
 		},
 	}
 }

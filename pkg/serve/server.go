@@ -158,19 +158,23 @@ func (s *Server) modelDrift(c *gin.Context) {
 	c.JSON(http.StatusOK, v.drift.status())
 }
 
-// fail writes err as an OIP error body with the status statusOf gives it,
-// and counts the failure by reason.
-func (s *Server) fail(c *gin.Context, err error) int {
-	code, reason := statusOf(err)
-	s.metrics.failures.WithLabelValues(reason).Inc()
-	if code >= 500 && c.Request.Context().Err() == nil {
-		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "status", code, "err", err)
+// fail answers a request to a non-inference endpoint with err, counting
+// the failure by reason.
+func (s *Server) fail(c *gin.Context, err error) {
+	s.metrics.failures.WithLabelValues(classOf(err).reason).Inc()
+	s.writeFailure(c, err)
+}
+
+// writeFailure writes err as an OIP error body with the status of its class.
+func (s *Server) writeFailure(c *gin.Context, err error) {
+	class := classOf(err)
+	if class.http >= 500 && c.Request.Context().Err() == nil {
+		s.opts.Logger.Error("request failed", "path", c.Request.URL.Path, "status", class.http, "err", err)
 	}
-	if code == http.StatusTooManyRequests || code == http.StatusServiceUnavailable {
+	if class.http == http.StatusTooManyRequests || class.http == http.StatusServiceUnavailable {
 		c.Header("Retry-After", "1")
 	}
-	writeError(c, code, err.Error())
-	return code
+	writeError(c, class.http, err.Error())
 }
 
 func writeError(c *gin.Context, code int, msg string) {
