@@ -34,7 +34,7 @@ type InferStats struct {
 
 // BatchStats are the Runs of one batch size.
 type BatchStats struct {
-	BatchSize    int      `json:"batch_size"`
+	BatchSize    int          `json:"batch_size"`
 	ComputeInfer StatDuration `json:"compute_infer"`
 }
 
