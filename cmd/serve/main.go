@@ -1,5 +1,5 @@
-// Command kiln-serve serves ONNX models over the Open Inference Protocol v2
-// REST API (KServe v2 / Triton HTTP).
+// Command kiln-serve serves ONNX models over the Open Inference Protocol v2:
+// REST (KServe v2 / Triton HTTP, with Triton's extensions) and gRPC.
 //
 //	kiln-serve --model iris=examples/iris/model.onnx
 //	kiln-serve --model-repository models/
@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -40,6 +39,8 @@ var version = "dev"
 
 type config struct {
 	addr            string
+	grpcAddr        string
+	modelControl    string
 	models          flagenv.Strings
 	sources         []serve.Source
 	refs            []registry.Ref
@@ -96,6 +97,8 @@ func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("kiln-serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "listen address")
+	fs.StringVar(&cfg.grpcAddr, "grpc-addr", "127.0.0.1:8001", "gRPC listen address (inference.GRPCInferenceService); empty turns gRPC off")
+	fs.StringVar(&cfg.modelControl, "model-control", "none", "none, or explicit: clients may load and unload models (the repository extension)")
 	fs.Var(&cfg.models, "model", "NAME=PATH.onnx (a local file, version 1) or NAME@ALIAS / NAME@N (from --registry); repeatable")
 	fs.StringVar(&cfg.repository, "model-repository", "", "serve every DIR/NAME/VERSION/model.onnx")
 	fs.StringVar(&cfg.registry, "registry", "", "kiln-registry URL for NAME@REF models; the token comes from KILN_TOKEN")
@@ -131,6 +134,9 @@ func parseFlags(args []string) (*config, error) {
 			return nil, errors.New("--check-config needs --config FILE.yaml")
 		}
 		return cfg, nil
+	}
+	if cfg.modelControl != "none" && cfg.modelControl != "explicit" {
+		return nil, fmt.Errorf("--model-control %q: want none or explicit", cfg.modelControl)
 	}
 	if len(cfg.models) == 0 && cfg.repository == "" {
 		return nil, errors.New("no models: pass --model NAME=PATH.onnx, --model-repository DIR or --registry URL --model NAME@ALIAS")
@@ -168,35 +174,21 @@ func (cfg *config) addModel(spec string) (string, error) {
 }
 
 func run(cfg *config) error {
-	logger, err := telemetry.NewLogger(os.Stderr, cfg.logFormat, cfg.logLevel)
+	logger, logLevel, err := telemetry.NewLevelLogger(os.Stderr, cfg.logFormat, cfg.logLevel)
 	if err != nil {
 		return err
-	}
-	srcs := cfg.sources
-	if cfg.repository != "" {
-		repo, err := serve.ScanRepository(cfg.repository)
-		if err != nil {
-			return err
-		}
-		srcs = append(srcs, repo...)
 	}
 	var settings *serve.Config
 	if cfg.config != "" {
 		if settings, err = serve.LoadConfig(cfg.config); err != nil {
 			return err
 		}
-		served := func(name string) bool {
-			return slices.ContainsFunc(srcs, func(s serve.Source) bool { return s.Name == name }) ||
-				slices.ContainsFunc(cfg.refs, func(r registry.Ref) bool { return r.Name == name })
-		}
-		if err := settings.Validate(served); err != nil {
-			return err
-		}
 	}
 	if err := runtime.Init(runtime.FindLibrary(cfg.ortLib)); err != nil {
 		return err
 	}
-	tracing, stopTracing, err := telemetry.SetupTracing(context.Background(), "kiln-serve", version)
+	sampler := telemetry.NewSampler(1)
+	tracing, stopTracing, err := telemetry.SetupTracing(context.Background(), "kiln-serve", version, sampler)
 	if err != nil {
 		return fmt.Errorf("tracing: %w", err)
 	}
@@ -205,25 +197,29 @@ func run(cfg *config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	models := serve.NewManager(serve.ManagerOptions{Config: settings, Metrics: serve.NewMetrics(reg)})
 	defer models.Close()
-	for _, src := range srcs {
-		start := time.Now()
-		if err := models.Load(src); err != nil {
-			return err
-		}
-		models.Expect(src.Name)
-		logger.Info("model loaded", "model", src.Name, "version", src.Version, "path", src.Path, "seconds", time.Since(start).Seconds())
-	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	followers, err := startFollowers(ctx, cfg, settings, models, logger)
+	follow, err := followFunc(cfg, settings, models, logger)
 	if err != nil {
+		return err
+	}
+	repo := serve.NewRepository(models, serve.RepositoryOptions{Files: cfg.sources, Dir: cfg.repository, Refs: cfg.refs, Follow: follow})
+	if settings != nil {
+		served := func(name string) bool { return slices.Contains(repo.Names(), name) }
+		if err := settings.Validate(served); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	if err := repo.Start(ctx); err != nil {
 		return err
 	}
 	defer func() {
 		stop()
-		followers.Wait()
+		repo.Wait()
 	}()
+	logger.Info("models loaded", "models", strings.Join(repo.Names(), ","), "seconds", time.Since(start).Seconds())
 
 	predictions, err := openPredictionLog(ctx, cfg, logger)
 	if err != nil {
@@ -232,14 +228,34 @@ func run(cfg *config) error {
 	if predictions != nil {
 		defer predictions.Close()
 	}
-	srv := serve.NewServer(models, serve.Options{BodyLimit: cfg.bodyLimit, Logger: logger, Version: version, PredictionLog: predictions, TracerProvider: tracing})
+	opts := serve.Options{
+		BodyLimit: cfg.bodyLimit, Logger: logger, LogLevel: logLevel, Version: version, PredictionLog: predictions,
+		TracerProvider: tracing, TraceSampler: sampler,
+	}
+	if tracing == nil {
+		opts.TraceSampler = nil
+	}
+	if cfg.modelControl == "explicit" {
+		opts.ModelControl = repo
+	}
+	srv := serve.NewServer(models, opts)
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- httpServer.Serve(ln) }()
+	var grpcServer *serve.GRPCServer
+	if cfg.grpcAddr != "" {
+		gln, err := net.Listen("tcp", cfg.grpcAddr)
+		if err != nil {
+			return fmt.Errorf("--grpc-addr: %w", err)
+		}
+		grpcServer = srv.NewGRPCServer()
+		go func() { served <- grpcServer.Serve(gln) }()
+		logger.Info("serving gRPC", "addr", gln.Addr().String())
+	}
 	logger.Info("serving", "addr", ln.Addr().String(), "onnxruntime", runtime.Version())
 
 	select {
@@ -251,7 +267,16 @@ func run(cfg *config) error {
 	models.Drain()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
-	if err := httpServer.Shutdown(shutdownCtx); err != nil {
+	grpcStopped := make(chan struct{})
+	go func() {
+		if grpcServer != nil {
+			grpcServer.Shutdown(shutdownCtx)
+		}
+		close(grpcStopped)
+	}()
+	err = httpServer.Shutdown(shutdownCtx)
+	<-grpcStopped
+	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
@@ -277,28 +302,22 @@ func openPredictionLog(ctx context.Context, cfg *config, logger *slog.Logger) (*
 	return predlog.Open(opts)
 }
 
-// startFollowers starts one follower per registry reference; they stop with ctx.
-func startFollowers(ctx context.Context, cfg *config, settings *serve.Config, models *serve.Manager, logger *slog.Logger) (*sync.WaitGroup, error) {
-	var wg sync.WaitGroup
+// followFunc returns how to follow a registry reference, or nil when the
+// node follows none.
+func followFunc(cfg *config, settings *serve.Config, models *serve.Manager, logger *slog.Logger) (func(context.Context, registry.Ref), error) {
 	if len(cfg.refs) == 0 {
-		return &wg, nil
+		return nil, nil
 	}
 	cache, err := serve.OpenCache(cfg.cacheDir, cfg.cacheMaxBytes)
 	if err != nil {
 		return nil, err
 	}
 	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)})
-	for _, ref := range cfg.refs {
-		f := serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
+	return func(ctx context.Context, ref registry.Ref) {
+		serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 			PollInterval: cfg.pollInterval,
 			Gates:        serve.GatesFor(client, settings, ref.Name),
 			Logger:       logger,
-		})
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			f.Run(ctx)
-		}()
-	}
-	return &wg, nil
+		}).Run(ctx)
+	}, nil
 }

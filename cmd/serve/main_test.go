@@ -13,8 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/oip/grpcpb"
 )
 
 // buildServe compiles kiln-serve into a temporary folder.
@@ -67,12 +71,13 @@ func TestServeBinary(t *testing.T) {
 		}
 	})
 
-	t.Run("SIGTERM finishes requests in flight", func(t *testing.T) {
+	t.Run("SIGTERM finishes requests in flight, REST and gRPC", func(t *testing.T) {
 		model := testenv.WriteModel(t, testenv.SlowModel(t, 100))
 		addr := freeAddr(t)
 		logDir := t.TempDir()
 		cmd := exec.Command(bin, "--model", "slow="+model, "--prediction-log-dir", logDir, "--prediction-log-sample-rate", "1")
-		cmd.Env = append(os.Environ(), "KILN_ORT_LIB="+lib, "KILN_ADDR="+addr, "KILN_LOG_FORMAT=json")
+		grpcAddr := freeAddr(t)
+		cmd.Env = append(os.Environ(), "KILN_ORT_LIB="+lib, "KILN_ADDR="+addr, "KILN_GRPC_ADDR="+grpcAddr, "KILN_LOG_FORMAT=json")
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -82,25 +87,42 @@ func TestServeBinary(t *testing.T) {
 		client := oip.NewClient("http://" + addr)
 		waitReady(t, client)
 
+		conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		grpcClient := grpcpb.NewGRPCInferenceServiceClient(conn)
+
 		const rows = 32
-		done := make(chan error, 1)
+		req := &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("x", []int64{rows, 1024}, make([]float32, rows*1024))}}
+		done := make(chan error, 2)
 		var resp *oip.InferResponse
+		var grpcResp *grpcpb.ModelInferResponse
 		go func() {
 			var err error
-			resp, err = client.Infer(context.Background(), "slow", "", &oip.InferRequest{
-				Inputs: []*oip.Tensor{oip.NewTensor("x", []int64{rows, 1024}, make([]float32, rows*1024))},
-			}, true)
+			resp, err = client.Infer(context.Background(), "slow", "", req, true)
 			done <- err
 		}()
-		time.Sleep(300 * time.Millisecond) // the request is now running
+		go func() {
+			var err error
+			grpcResp, err = grpcClient.ModelInfer(context.Background(), must(grpcpb.FromRequest("slow", "", req, true)))
+			done <- err
+		}()
+		time.Sleep(300 * time.Millisecond) // the requests are now running
 		if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; err != nil {
-			t.Fatalf("request in flight at SIGTERM failed: %v\n%s", err, stderr.String())
+		for range 2 {
+			if err := <-done; err != nil {
+				t.Fatalf("request in flight at SIGTERM failed: %v\n%s", err, stderr.String())
+			}
 		}
 		if fmt.Sprint(resp.Outputs[0].Shape) != fmt.Sprintf("[%d 1024]", rows) {
 			t.Errorf("output shape %v", resp.Outputs[0].Shape)
+		}
+		if fmt.Sprint(grpcResp.GetOutputs()[0].GetShape()) != fmt.Sprintf("[%d 1024]", rows) {
+			t.Errorf("gRPC output shape %v", grpcResp.GetOutputs())
 		}
 		if err := cmd.Wait(); err != nil {
 			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
@@ -116,6 +138,13 @@ func TestServeBinary(t *testing.T) {
 			t.Errorf("the request in flight at SIGTERM is not in the prediction log: %.200s", data)
 		}
 	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func waitReady(t *testing.T, client *oip.Client) {

@@ -83,7 +83,7 @@ func TestServeFollowsRegistryOnS3(t *testing.T) {
 
 	serveAddr := freeAddr(t)
 	_, serveLog := startProcess(t, []string{"KILN_ORT_LIB=" + testenv.ORTLibrary(t)}, serveBin,
-		"--addr", serveAddr, "--registry", "http://"+regAddr, "--model", "adder@production",
+		"--addr", serveAddr, "--grpc-addr", "", "--registry", "http://"+regAddr, "--model", "adder@production",
 		"--poll-interval", "50ms", "--cache-dir", t.TempDir(), "--log-format", "json")
 	oc := oip.NewClient("http://" + serveAddr)
 	waitReady(t, oc)

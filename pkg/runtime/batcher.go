@@ -124,6 +124,13 @@ func NewBatcher(m *Model, opts BatchOptions, observe BatchObserver) *Batcher {
 // Pending returns the number of requests admitted and not yet answered.
 func (b *Batcher) Pending() int64 { return b.pending.Load() }
 
+// Options returns the batcher's settings, defaults filled in.
+func (b *Batcher) Options() BatchOptions { return b.opts }
+
+// Batching reports whether requests can be joined into one Run (batching is
+// on and the model's inputs and outputs have a dynamic first dimension).
+func (b *Batcher) Batching() bool { return b.mergable }
+
 // Model returns the model the batcher runs.
 func (b *Batcher) Model() *Model { return b.model }
 

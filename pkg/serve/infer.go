@@ -27,8 +27,8 @@ func (s *Server) infer(c *gin.Context) {
 	call := Call{Model: c.Param("model"), Version: c.Param("version"), Protocol: ProtocolREST, Received: start, RequestID: c.GetHeader("X-Request-Id")}
 	req, err := s.decodeRequest(c.Request)
 	if err != nil {
-		// Counted as a request of the named model, as failures after decoding are.
-		s.inferFailed(c, call, err, start)
+		s.countEarlyFailure(call, err, start)
+		s.writeFailure(c, err)
 		return
 	}
 	call.Request = req
@@ -39,17 +39,6 @@ func (s *Server) infer(c *gin.Context) {
 	if err != nil {
 		s.writeFailure(c, err)
 	}
-}
-
-// inferFailed answers and counts a request that failed before reaching the core.
-func (s *Server) inferFailed(c *gin.Context, call Call, err error, start time.Time) {
-	model, version := "", ""
-	if v, getErr := s.models.Get(call.Model, call.Version); getErr == nil {
-		model, version = v.Model, v.version
-		v.stats.failed(time.Since(start))
-	}
-	s.metrics.observe(model, version, classOf(err), call.Protocol, start)
-	s.writeFailure(c, err)
 }
 
 // decodeRequest reads and decodes an inference request body.

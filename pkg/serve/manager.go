@@ -186,6 +186,26 @@ func (m *Manager) retire(v *Version) {
 	m.metrics.forget(v.Model, v.version)
 }
 
+// Unload stops serving every version of a model: new requests for it fail
+// with ErrModelNotFound, requests in flight finish first, then the versions
+// are freed. The node no longer waits for the model to be ready.
+func (m *Manager) Unload(name string) error {
+	m.mu.Lock()
+	versions := m.models[name]
+	delete(m.models, name)
+	delete(m.latest, name)
+	delete(m.expected, name)
+	delete(m.status, name)
+	m.mu.Unlock()
+	if len(versions) == 0 {
+		return fmt.Errorf("%w: unknown model %q", ErrModelNotFound, name)
+	}
+	for _, v := range versions {
+		m.retire(v)
+	}
+	return nil
+}
+
 // Expect names models that must be loaded before the node is ready.
 func (m *Manager) Expect(names ...string) {
 	m.mu.Lock()

@@ -1,5 +1,6 @@
-// Package serve is the serving node: the models it holds and the Open
-// Inference Protocol v2 REST API (KServe v2 / Triton HTTP) over them.
+// Package serve is the serving node: the models it holds, a transport-free
+// inference core, and the Open Inference Protocol v2 over it, as REST
+// (KServe v2 / Triton HTTP, with Triton's extensions) and gRPC.
 package serve
 
 import (
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/predlog"
+	"github.com/kilnml/kiln/pkg/telemetry"
 )
 
 // DefaultBodyLimit is the largest request body accepted unless Options say otherwise.
@@ -35,6 +37,14 @@ type Options struct {
 	// an incoming traceparent) with queue and run spans beneath inference
 	// requests; nil turns tracing off.
 	TracerProvider trace.TracerProvider
+	// TraceSampler, when set, is the sampler of TracerProvider, whose rate
+	// the trace settings extension changes.
+	TraceSampler *telemetry.Sampler
+	// LogLevel, when set, is Logger's level, which the logging extension changes.
+	LogLevel *slog.LevelVar
+	// ModelControl, when set, lets clients load and unload models (the
+	// repository extension); nil refuses with 403.
+	ModelControl ModelControl
 }
 
 // Server answers OIP v2 REST requests for the models of a Manager.
@@ -45,9 +55,6 @@ type Server struct {
 	tracer  trace.Tracer
 	engine  *gin.Engine
 }
-
-// Extensions lists the OIP extensions the server implements.
-var Extensions = []string{"binary_tensor_data", "classification"}
 
 // NewServer returns a server for the models of m.
 func NewServer(m *Manager, opts Options) *Server {
@@ -86,23 +93,22 @@ func (s *Server) routes() *gin.Engine {
 
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
 	v2 := e.Group("/v2")
-	v2.GET("", s.serverMetadata)
+	v2.GET("", s.restServerMetadata)
 	v2.GET("/health/live", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"live": true}) })
 	v2.GET("/health/ready", s.serverReady)
 	for _, prefix := range []string{"/models/:model", "/models/:model/versions/:version"} {
-		v2.GET(prefix, s.modelMetadata)
+		v2.GET(prefix, s.restModelMetadata)
 		v2.GET(prefix+"/ready", s.modelReady)
 		v2.POST(prefix+"/infer", s.infer)
 	}
+	s.extensionRoutes(v2)
 	v2.GET("/models/:model/status", s.modelStatus)
 	v2.GET("/models/:model/drift", s.modelDrift)
 	v2.GET("/models/:model/versions/:version/drift", s.modelDrift)
 	return e
 }
 
-func (s *Server) serverMetadata(c *gin.Context) {
-	c.JSON(http.StatusOK, oip.ServerMetadata{Name: "kiln", Version: s.opts.Version, Extensions: Extensions})
-}
+func (s *Server) restServerMetadata(c *gin.Context) { c.JSON(http.StatusOK, s.serverMetadata()) }
 
 func (s *Server) serverReady(c *gin.Context) {
 	if !s.models.Ready() {
@@ -112,19 +118,13 @@ func (s *Server) serverReady(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"ready": true})
 }
 
-func (s *Server) modelMetadata(c *gin.Context) {
-	v, err := s.models.Get(c.Param("model"), c.Param("version"))
+func (s *Server) restModelMetadata(c *gin.Context) {
+	md, err := s.modelMetadata(c.Param("model"), c.Param("version"))
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, oip.ModelMetadata{
-		Name:     v.Model,
-		Versions: s.models.Versions(v.Model),
-		Platform: "onnxruntime_onnx",
-		Inputs:   v.Inputs,
-		Outputs:  v.Outputs,
-	})
+	c.JSON(http.StatusOK, md)
 }
 
 func (s *Server) modelReady(c *gin.Context) {

@@ -17,10 +17,10 @@ import (
 // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is set, the W3C trace-context
 // propagator (incoming traceparent headers are continued) and a global
 // tracer provider exporting spans with OTLP over HTTP, configured by the
-// standard OTEL_* variables, and returns that provider and a function that
-// flushes and stops it. Without those variables tracing is off: it returns
-// a nil provider.
-func SetupTracing(ctx context.Context, service, version string) (trace.TracerProvider, func(context.Context) error, error) {
+// standard OTEL_* variables and sampling as sampler says, and returns that
+// provider and a function that flushes and stops it. Without those variables
+// tracing is off: it returns a nil provider.
+func SetupTracing(ctx context.Context, service, version string, sampler *Sampler) (trace.TracerProvider, func(context.Context) error, error) {
 	if os.Getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && os.Getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {
 		return nil, func(context.Context) error { return nil }, nil
 	}
@@ -33,7 +33,10 @@ func SetupTracing(ctx context.Context, service, version string) (trace.TracerPro
 	if err != nil {
 		return nil, nil, err
 	}
-	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res))
+	if sampler == nil {
+		sampler = NewSampler(1)
+	}
+	provider := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exporter), sdktrace.WithResource(res), sdktrace.WithSampler(sampler))
 	otel.SetTracerProvider(provider)
 	return provider, provider.Shutdown, nil
 }
