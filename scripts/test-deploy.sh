@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deployment checks that need no cluster and no Docker engine:
 #   1. helm (pinned, built and cached by scripts/setup-helm.sh) lint --strict
-#      and template over every values file in charts/kiln/ci;
+#      and template with no values (the trial install) and over every values
+#      file in charts/kiln/ci;
 #   2. a values file with a misspelt key must fail values.schema.json;
 #   3. the chart's Go tests (charts/kiln/tests, a module of its own): every
 #      rendered manifest decoded strictly into k8s.io/api and Prometheus
@@ -15,6 +16,10 @@ root=$PWD
 helm=$(scripts/setup-helm.sh)
 export KILN_HELM="$helm"
 chart=charts/kiln
+
+echo "test-deploy: helm lint --strict + template: no values (the trial install)"
+"$helm" lint --strict --quiet "$chart"
+"$helm" template kiln "$chart" >/dev/null
 
 for values in "$chart"/ci/*-values.yaml; do
 	echo "test-deploy: helm lint --strict + template: $values"

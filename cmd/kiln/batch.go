@@ -17,53 +17,22 @@ import (
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
-// modelFlags are the flags that say which model scores the rows.
+// modelFlags are the flags that say which model scores the rows of a table.
 type modelFlags struct {
-	model      string
-	server     string
-	ortLib     string
-	batchSize  int
-	workers    int
-	features   string
-	mapping    string
-	s3Endpoint string
+	tableFlags
+	model     string
+	server    string
+	batchSize int
+	workers   int
 }
 
-func (m *modelFlags) register(c *cobra.Command) {
+// register adds the flags to c; formatFlag and what are those of tableFlags.register.
+func (m *modelFlags) register(c *cobra.Command, formatFlag, what string) {
 	c.Flags().StringVar(&m.model, "model", "", "NAME@REF in the registry, a FILE.onnx, or with --server the served model NAME")
 	c.Flags().StringVar(&m.server, "server", "", "score through a running OIP server at URL instead of in-process")
-	c.Flags().StringVar(&m.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	c.Flags().IntVar(&m.batchSize, "batch-size", 1024, "rows per model run")
 	c.Flags().IntVar(&m.workers, "workers", 2, "batches scored at once")
-	c.Flags().StringVar(&m.features, "features", "", "columns of the model's single input, in order, comma separated (default: the model's feature_names)")
-	c.Flags().StringVar(&m.mapping, "mapping", "", "YAML or JSON file mapping each model input to its column(s)")
-	c.Flags().StringVar(&m.s3Endpoint, "s3-endpoint", os.Getenv("KILN_S3_ENDPOINT"), "S3 server URL for s3:// paths ($KILN_S3_ENDPOINT; credentials from the AWS environment)")
-}
-
-// scoreOptions turns --features and --mapping into batch options.
-func (m *modelFlags) scoreOptions() (batch.ScoreOptions, error) {
-	var opts batch.ScoreOptions
-	if m.features != "" {
-		opts.Features = strings.Split(m.features, ",")
-	}
-	if m.mapping != "" {
-		data, err := os.ReadFile(m.mapping)
-		if err != nil {
-			return opts, err
-		}
-		if opts.Mapping, err = batch.ParseMapping(data); err != nil {
-			return opts, err
-		}
-	}
-	return opts, nil
-}
-
-func (m *modelFlags) storage() *batch.Storage {
-	opts := batch.S3OptionsFromEnv()
-	if m.s3Endpoint != "" {
-		opts.Endpoint = m.s3Endpoint
-	}
-	return batch.NewStorage(opts)
+	m.tableFlags.register(c, formatFlag, what)
 }
 
 // loadedModel is a predictor with what --record needs.
@@ -125,12 +94,12 @@ func (g *globals) loadModel(ctx context.Context, m *modelFlags, ref string) (*lo
 
 func batchCommand(g *globals) *cobra.Command {
 	var (
-		m                                  modelFlags
-		input, output, errorsPath          string
-		inFormat, outFormat, keep, onError string
-		shard                              string
-		expand, overwrite                  bool
-		partRows                           int64
+		m                         modelFlags
+		input, output, errorsPath string
+		outFormat, keep, onError  string
+		shard                     string
+		expand, overwrite         bool
+		partRows                  int64
 	)
 	c := &cobra.Command{
 		Use:   "batch --model NAME@REF|FILE.onnx --input PATH --output PATH",
@@ -152,7 +121,7 @@ the same command runs again. --shard i/N scores every N-th row starting at i;
 			if err != nil {
 				return usage(c, err)
 			}
-			inF, err := batch.ParseFormat(inFormat)
+			inF, err := m.inputFormat()
 			if err != nil {
 				return usage(c, err)
 			}
@@ -207,12 +176,11 @@ the same command runs again. --shard i/N scores every N-th row starting at i;
 			return nil
 		},
 	}
-	m.register(c)
+	m.register(c, "input-format", "the input")
 	f := c.Flags()
 	f.StringVar(&input, "input", "", "file, folder, or s3://bucket/key or prefix to score")
 	f.StringVar(&output, "output", "", "file or s3://bucket/key to write")
 	f.StringVar(&errorsPath, "errors", "", "where --on-error skip writes bad rows (default OUTPUT.errors.jsonl)")
-	f.StringVar(&inFormat, "input-format", "", "csv, jsonl or parquet (default: from the file name)")
 	f.StringVar(&outFormat, "output-format", "", "csv, jsonl or parquet (default: from the file name)")
 	f.StringVar(&keep, "keep", "", "input columns to copy to the output, comma separated (default all; empty for none)")
 	f.StringVar(&onError, "on-error", "fail", "fail: stop at the first bad row; skip: write bad rows with their reason to the errors file")

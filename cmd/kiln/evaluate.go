@@ -18,9 +18,9 @@ import (
 
 // evalFlags say what to evaluate against.
 type evalFlags struct {
-	data, dataFormat, label, task string
-	labelOutput, probaOutput      string
-	predictionOutput              string
+	data, label, task        string
+	labelOutput, probaOutput string
+	predictionOutput         string
 }
 
 // collected holds one model's predictions on the labelled rows.
@@ -60,7 +60,7 @@ registry version, where validation gates read them.`,
 			if e.task != "classification" && e.task != "regression" {
 				return usage(c, fmt.Errorf("--task %q: want classification or regression", e.task))
 			}
-			if _, err := batch.ParseFormat(e.dataFormat); err != nil {
+			if _, err := m.inputFormat(); err != nil {
 				return usage(c, err)
 			}
 			lm, err := g.loadModel(c.Context(), &m, m.model)
@@ -104,10 +104,9 @@ registry version, where validation gates read them.`,
 			return nil
 		},
 	}
-	m.register(c)
+	m.register(c, "data-format", "the labelled data")
 	f := c.Flags()
 	f.StringVar(&e.data, "data", "", "labelled data: file, folder, or s3://bucket/key or prefix")
-	f.StringVar(&e.dataFormat, "data-format", "", "csv, jsonl or parquet (default: from the file name)")
 	f.StringVar(&e.label, "label", "", "column holding the true label or value")
 	f.StringVar(&e.task, "task", "classification", "classification or regression")
 	f.StringVar(&e.labelOutput, "label-output", "", "model output with the predicted class (default: the scalar string or integer output)")
@@ -145,7 +144,7 @@ func (e *evalFlags) collect(ctx context.Context, m *modelFlags, pred batch.Predi
 	if err != nil {
 		return nil, err
 	}
-	format, _ := batch.ParseFormat(e.dataFormat)
+	format, _ := m.inputFormat()
 	col := &collected{}
 	var label, labelOut, probaOut, predOut int
 	first := true

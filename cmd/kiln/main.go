@@ -1,5 +1,6 @@
-// Command kiln is the Kiln command line: push models to the registry,
-// list and show them, move aliases, pull model files.
+// Command kiln is the Kiln command line: models in a kiln-registry (push,
+// list, show, alias, pull, policy, validate), tables scored with a model
+// (batch, evaluate, profile) and serving nodes (predict, bench).
 package main
 
 import (
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -41,24 +43,34 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	var usage usageError
 	if errors.As(err, &usage) {
-		fmt.Fprintf(stderr, "kiln: %v (see %s --help)\n", usage.err, usage.cmd)
+		fmt.Fprintf(stderr, "kiln: %s (see %s --help)\n", commandAdvice(c, usage.err.Error()), usage.cmd)
 		return 2
 	}
-	fmt.Fprintln(stderr, "kiln:", explain(err))
+	fmt.Fprintln(stderr, "kiln:", commandAdvice(c, explain(c, err)))
 	return 1
 }
 
 func newRoot() *cobra.Command {
 	g := &globals{}
 	root := &cobra.Command{
-		Use:           "kiln",
-		Short:         "Kiln: push, list, alias and pull ONNX models in a kiln-registry",
+		Use:   "kiln",
+		Short: "Kiln: version, validate, score and serve ONNX models with a kiln-registry",
+		Long: `kiln is the command line of Kiln, for people and pipelines:
+
+  models in a kiln-registry   push, models, versions, show, pull, alias, events,
+                              policy, validate (run a version's gates here)
+  tables scored with a model  batch (CSV, JSONL, Parquet; local or s3://),
+                              evaluate (metrics on labelled data), profile
+                              (reference data for drift detection)
+  serving nodes               predict (one request), bench (load test)
+
+The registry comes from --registry or KILN_REGISTRY, the token from KILN_TOKEN.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -102,10 +114,12 @@ func usage(c *cobra.Command, err error) error {
 	return usageError{c.CommandPath(), err}
 }
 
-// explain turns an error into one line that says what to do.
-func explain(err error) string {
+// explain turns an error of command c into one line that says what to do.
+func explain(c *cobra.Command, err error) string {
 	var opErr *net.OpError
 	switch {
+	case errors.As(err, &opErr) && dialedServer(c, opErr):
+		return err.Error() + ": is the inference server running? Set --server"
 	case errors.As(err, &opErr):
 		return err.Error() + ": is kiln-registry running? Set --registry or KILN_REGISTRY"
 	case errors.Is(err, registry.ErrUnauthorized):
@@ -116,4 +130,15 @@ func explain(err error) string {
 		return err.Error() + " (the download is corrupt and was discarded; retry, and report it if it persists)"
 	}
 	return err.Error()
+}
+
+// dialedServer reports whether a failed connection went to the OIP server
+// that c's --server names rather than to the registry.
+func dialedServer(c *cobra.Command, opErr *net.OpError) bool {
+	f := c.Flags().Lookup("server")
+	if f == nil || f.Value.String() == "" || opErr.Addr == nil {
+		return false
+	}
+	u, err := url.Parse(f.Value.String())
+	return err == nil && u.Host == opErr.Addr.String()
 }

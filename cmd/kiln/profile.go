@@ -43,10 +43,9 @@ func (p *profileFlags) options() (drift.ProfileOptions, error) {
 
 func profileCommand(g *globals) *cobra.Command {
 	var (
-		m          modelFlags
-		pf         profileFlags
-		data, out  string
-		dataFormat string
+		m         modelFlags
+		pf        profileFlags
+		data, out string
 	)
 	c := &cobra.Command{
 		Use:   "profile --model NAME@REF|FILE.onnx --data PATH [-o profile.json]",
@@ -70,7 +69,7 @@ feature_names metadata.`,
 			if err != nil {
 				return usage(c, err)
 			}
-			format, err := batch.ParseFormat(dataFormat)
+			format, err := m.inputFormat()
 			if err != nil {
 				return usage(c, err)
 			}
@@ -104,10 +103,9 @@ feature_names metadata.`,
 			return table(c.OutOrStdout(), profileRows(res.Profile))
 		},
 	}
-	m.register(c)
+	m.register(c, "data-format", "the reference data")
 	pf.register(c)
 	c.Flags().StringVar(&data, "data", "", "reference data: file, folder, or s3://bucket/key or prefix (CSV, JSONL, Parquet)")
-	c.Flags().StringVar(&dataFormat, "data-format", "", "csv, jsonl or parquet (default: from the file name)")
 	c.Flags().StringVarP(&out, "output", "o", "", "profile file to write (default: print the JSON)")
 	return c
 }
@@ -237,17 +235,25 @@ func profileRows(p *drift.Profile) [][]string {
 }
 
 // referenceProfile profiles reference data with the model file at
-// modelPath, with the default options, for kiln push --reference.
-func referenceProfile(c *cobra.Command, g *globals, modelPath, data string) ([]byte, error) {
-	// push has no model flags: the ONNX Runtime library, the S3 endpoint,
-	// the batch size and the workers take their defaults.
-	m := modelFlags{s3Endpoint: os.Getenv("KILN_S3_ENDPOINT")}
+// modelPath, with the default profile options, for kiln push --reference;
+// t are push's table flags.
+func referenceProfile(c *cobra.Command, g *globals, t *tableFlags, modelPath, data string) ([]byte, error) {
+	score, err := t.scoreOptions()
+	if err != nil {
+		return nil, usage(c, err)
+	}
+	format, err := t.inputFormat()
+	if err != nil {
+		return nil, usage(c, err)
+	}
+	// The batch size and the workers take their defaults.
+	m := modelFlags{tableFlags: *t}
 	lm, err := g.loadModel(c.Context(), &m, modelPath)
 	if err != nil {
 		return nil, err
 	}
 	defer lm.close()
-	res, err := profileData(c.Context(), lm.pred, batch.ScanOptions{Input: data, Storage: m.storage()}, drift.ProfileOptions{})
+	res, err := profileData(c.Context(), lm.pred, batch.ScanOptions{Input: data, InputFormat: format, Score: score, Storage: t.storage()}, drift.ProfileOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("--reference %s: %w", data, err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,5 +126,66 @@ func TestPushReference(t *testing.T) {
 	}
 	if _, err := client.Resolve(context.Background(), registry.Ref{Name: "drifty", Version: 2}); err == nil {
 		t.Error("a refused push created version 2")
+	}
+}
+
+// TestPushReferenceColumns: a model without feature_names metadata gets its
+// reference columns from --features or a --mapping file, as in kiln profile
+// and kiln batch; without them the error names those flags, which push has.
+func TestPushReferenceColumns(t *testing.T) {
+	t.Setenv("KILN_ORT_LIB", testenv.ORTLibrary(t))
+	reg, _ := startRegistry(t)
+	dir := t.TempDir()
+	model := writeModel(t, dir, 1) // input x float [-1,2], no feature_names
+	data := filepath.Join(dir, "ref.csv")
+	os.WriteFile(data, []byte("p,q,note\n1,10,a\n2,20,b\n3,30,c\n4,40,d\n"), 0o644)
+	mapping := filepath.Join(dir, "mapping.yaml")
+	os.WriteFile(mapping, []byte("x: [q, p]\n"), 0o644)
+
+	code, _, stderr := kiln(t, reg, "push", "adder", model, "--reference", data)
+	if code != 1 || !strings.Contains(stderr, "pass --features or a --mapping file") {
+		t.Fatalf("push --reference without columns: exit %d, stderr %q", code, stderr)
+	}
+	client := registry.NewClient(reg, "", nil)
+	if _, err := client.Resolve(context.Background(), registry.Ref{Name: "adder", Version: 1}); err == nil {
+		t.Fatal("a push whose reference could not be profiled created a version")
+	}
+
+	for i, columns := range [][]string{{"--features", "p,q"}, {"--mapping", mapping}} {
+		code, stdout, stderr := kiln(t, reg, append([]string{"push", "adder", model, "--reference", data}, columns...)...)
+		if code != 0 || !strings.Contains(stdout, fmt.Sprintf("pushed adder@%d", i+1)) {
+			t.Fatalf("push --reference %v: exit %d: %s%s", columns, code, stdout, stderr)
+		}
+		v, err := client.Resolve(context.Background(), registry.Ref{Name: "adder", Version: i + 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := client.ReferenceProfile(context.Background(), v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := drift.ParseProfile(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, second := columns[1][:1], "q"
+		if columns[0] == "--mapping" {
+			first, second = "q", "p"
+		}
+		if p.Rows != 4 || len(p.Features) != 2 || p.Features[0].Name != first || p.Features[1].Name != second {
+			t.Fatalf("profile with %v: %d rows, features %+v", columns, p.Rows, p.Features)
+		}
+		// y = x + 1: the output profile saw the columns in the order given.
+		if f := p.Feature(first); f.Min != map[string]float64{"p": 1, "q": 10}[first] || f.Max != map[string]float64{"p": 4, "q": 40}[first] {
+			t.Errorf("feature %s: min %v max %v", first, f.Min, f.Max)
+		}
+		if y := p.Output("y_0"); y == nil || y.Min != map[string]float64{"p": 2, "q": 11}[first] {
+			t.Errorf("output y_0 with %v: %+v (outputs %+v)", columns, y, p.Outputs)
+		}
+	}
+
+	code, _, stderr = kiln(t, reg, "push", "adder", model, "--features", "p,q")
+	if code != 2 || !strings.Contains(stderr, "pass --reference too") {
+		t.Errorf("--features without --reference: exit %d, stderr %q", code, stderr)
 	}
 }

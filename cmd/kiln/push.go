@@ -28,12 +28,19 @@ func pushCommand(g *globals) *cobra.Command {
 		metrics, params, tags                     []string
 		metricsFile, inputExample, profile, alias string
 		reference                                 string
+		table                                     tableFlags
 		req                                       registry.PushRequest
 	)
 	c := &cobra.Command{
 		Use:   "push NAME FILE.onnx",
 		Short: "Push a model file as the next version of NAME",
-		Args:  exactArgs("NAME", "FILE.onnx"),
+		Long: `Push a model file as the next version of NAME, with its metrics, parameters,
+tags, lineage and an input example. --reference DATA runs the model over
+reference data here (ONNX Runtime) and stores the profile of its inputs and
+outputs with the version, for drift detection; the columns feed the model by
+--features, a --mapping file, or the model's feature_names metadata, as in
+kiln profile and kiln batch.`,
+		Args: exactArgs("NAME", "FILE.onnx"),
 		RunE: func(c *cobra.Command, args []string) error {
 			name, path := args[0], args[1]
 			if err := registry.ValidateName(name); err != nil {
@@ -62,10 +69,13 @@ func pushCommand(g *globals) *cobra.Command {
 			if reference != "" && profile != "" {
 				return usage(c, errors.New("--reference computes the profile that --reference-profile names: pass one of them"))
 			}
+			if given := table.changed(c); reference == "" && len(given) > 0 {
+				return usage(c, fmt.Errorf("%s say how to read --reference DATA: pass --reference too", strings.Join(given, ", ")))
+			}
 			var profileJSON []byte
 			switch {
 			case reference != "":
-				profileJSON, err = referenceProfile(c, g, path, reference)
+				profileJSON, err = referenceProfile(c, g, &table, path, reference)
 			case profile != "":
 				profileJSON, err = readProfileFile(profile)
 			}
@@ -78,7 +88,7 @@ func pushCommand(g *globals) *cobra.Command {
 			}
 			if alias != "" {
 				if _, err := g.client().SetAlias(c.Context(), name, alias, v.Version, nil); err != nil {
-					return fmt.Errorf("pushed %s, but setting alias %s failed: %w", v.Ref(), alias, err)
+					return aliasAfterPushError(v, alias, err)
 				}
 			}
 			if g.json {
@@ -105,7 +115,20 @@ func pushCommand(g *globals) *cobra.Command {
 	f.StringVar(&req.Lineage.SourceRun, "source-run", "", "training run id or URL")
 	f.StringVar(&req.Lineage.DatasetDigest, "dataset-digest", "", "digest of the training data")
 	f.StringVar(&req.Lineage.GitCommit, "git-commit", "", "git commit of the training code")
+	table.register(c, "reference-format", "the --reference data")
 	return c
+}
+
+// aliasAfterPushError says that the version is in but --alias did not move.
+// A move the model's policy refused gets its own advice: the registry's
+// names kiln alias set's --force, which push does not have.
+func aliasAfterPushError(v *registry.Version, alias string, err error) error {
+	var refused *registry.APIError
+	if errors.As(err, &refused) && refused.Report != nil {
+		return fmt.Errorf("pushed %s, but %s@%s stays where it was: the policy's gates refused the version (%s); fix the version and push again, or move the alias anyway with kiln alias set %s %s %d --force (admin)",
+			v.Ref(), v.Name, alias, refused.Report.Summary(), v.Name, alias, v.Version)
+	}
+	return fmt.Errorf("pushed %s, but setting alias %s failed: %w", v.Ref(), alias, err)
 }
 
 // pushFiles hashes the model file (and the profile), then streams them up.

@@ -16,6 +16,12 @@ import (
 // startIris serves the example classifier with kiln-serve's handler on loopback.
 func startIris(t *testing.T) string {
 	t.Helper()
+	return startServing(t, serve.Source{Name: "iris", Version: 1, Path: irisExample(t, "model.onnx")})
+}
+
+// startServing serves models with kiln-serve's handler on loopback.
+func startServing(t *testing.T, sources ...serve.Source) string {
+	t.Helper()
 	lib := testenv.ORTLibrary(t)
 	t.Setenv("KILN_ORT_LIB", lib)
 	if err := runtime.Init(lib); err != nil {
@@ -23,8 +29,10 @@ func startIris(t *testing.T) string {
 	}
 	models := serve.NewManager(serve.ManagerOptions{})
 	t.Cleanup(models.Close)
-	if err := models.Load(serve.Source{Name: "iris", Version: 1, Path: irisExample(t, "model.onnx")}); err != nil {
-		t.Fatal(err)
+	for _, src := range sources {
+		if err := models.Load(src); err != nil {
+			t.Fatal(err)
+		}
 	}
 	srv := httptest.NewServer(serve.NewServer(models, serve.Options{Logger: slog.New(slog.DiscardHandler)}).Handler())
 	t.Cleanup(srv.Close)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/telemetry"
 )
@@ -54,6 +56,9 @@ type config struct {
 	s3                            registry.S3Options
 }
 
+// helpOutput is where --help prints.
+var helpOutput io.Writer = os.Stdout
+
 func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("kiln-registry", flag.ContinueOnError)
@@ -73,7 +78,8 @@ func parseFlags(args []string) (*config, error) {
 	threads := fs.Uint("s3-upload-threads", uint(envInt("KILN_S3_UPLOAD_THREADS", 2)), "S3 parts uploaded in parallel; memory per upload is part size x threads ($KILN_S3_UPLOAD_THREADS)")
 	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", envBool("KILN_S3_PATH_STYLE"), "address buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE)")
 	fs.BoolVar(&cfg.redirect, "redirect-downloads", envBool("KILN_REDIRECT_DOWNLOADS"), "answer S3 downloads with a redirect to a presigned URL ($KILN_REDIRECT_DOWNLOADS)")
-	if err := fs.Parse(args); err != nil {
+	const header = "Usage: kiln-registry [flags]\n       kiln-registry token NAME ROLE   print a new token and its tokens-file line\nEvery flag also reads its KILN_* variable (in parentheses)."
+	if err := flagenv.Parse(fs, args, header, helpOutput); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

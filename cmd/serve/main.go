@@ -11,6 +11,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -93,6 +94,9 @@ func defaultCacheDir() string {
 	return filepath.Join(dir, "kiln", "models")
 }
 
+// helpOutput is where --help prints.
+var helpOutput io.Writer = os.Stdout
+
 func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("kiln-serve", flag.ContinueOnError)
@@ -116,11 +120,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.BoolVar(&cfg.checkConfig, "check-config", false, "read the --config settings file, report what is wrong with it, and exit")
 	fs.StringVar(&cfg.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: kiln-serve --model NAME=PATH.onnx | --model-repository DIR | --registry URL --model NAME@ALIAS [flags]\nEvery flag also reads KILN_<FLAG> (e.g. KILN_ADDR).")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
+	const header = "Usage: kiln-serve --model NAME=PATH.onnx | --model-repository DIR | --registry URL --model NAME@ALIAS [flags]\nEvery flag also reads KILN_<FLAG> (e.g. KILN_ADDR)."
+	if err := flagenv.Parse(fs, args, header, helpOutput); err != nil {
 		return nil, err
 	}
 	if err := flagenv.Apply(fs); err != nil {

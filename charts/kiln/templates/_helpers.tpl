@@ -75,8 +75,46 @@ kiln.dev/model: {{ . }}
 {{- if .Values.s3Server.enabled -}}
 {{- .Values.s3Server.bucket -}}
 {{- else -}}
-{{- required "s3.bucket is required: name an existing bucket, or set s3Server.enabled=true for a trial" .Values.s3.bucket -}}
+{{- required "s3.bucket is required with registry.storage=s3: name an existing bucket, set s3Server.enabled=true, or leave registry.storage empty for a trial on a volume" .Values.s3.bucket -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Where the registry keeps models: registry.storage, or when that is empty
+"s3" if a bucket or the bundled S3 server is set and "file" (a volume) if not. */}}
+{{- define "kiln.registry.storage" -}}
+{{- $s := .Values.registry.storage -}}
+{{- if not $s -}}
+{{- $s = ternary "s3" "file" (or .Values.s3Server.enabled (ne .Values.s3.bucket "")) -}}
+{{- end -}}
+{{- $s -}}
+{{- end -}}
+
+{{/* The registry's replicas: registry.replicas, else 2 on S3; file storage is one volume with one writer. */}}
+{{- define "kiln.registry.replicas" -}}
+{{- $r := .Values.registry.replicas -}}
+{{- if eq (include "kiln.registry.storage" .) "file" -}}
+{{- if and (not (kindIs "invalid" $r)) (gt (int $r) 1) -}}
+{{- fail (printf "registry.replicas is %v, but file storage (registry.storage=file) has one volume and one writer: set it to 1, or keep models in S3 (s3.bucket or s3Server.enabled) to run more" $r) -}}
+{{- end -}}
+{{- ternary 1 $r (kindIs "invalid" $r) -}}
+{{- else -}}
+{{- ternary 2 $r (kindIs "invalid" $r) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The registry's PersistentVolumeClaim with file storage. */}}
+{{- define "kiln.registry.claim" -}}
+{{- default (include "kiln.component" (dict "root" . "name" "registry")) .Values.registry.persistence.existingClaim -}}
+{{- end -}}
+
+{{/* "true" when the chart generates the registry tokens: auth on, the registry in this release, no tokensSecret. */}}
+{{- define "kiln.auth.generated" -}}
+{{- if and .Values.auth.enabled .Values.registry.enabled (not .Values.auth.tokensSecret) -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Secret holding the registry's tokens file: auth.tokensSecret, or the generated one. */}}
+{{- define "kiln.auth.tokensSecret" -}}
+{{- default (include "kiln.component" (dict "root" . "name" "tokens")) .Values.auth.tokensSecret -}}
 {{- end -}}
 
 {{- define "kiln.s3.endpoint" -}}
@@ -132,11 +170,17 @@ kiln.dev/model: {{ . }}
 {{/* KILN_TOKEN for registry clients (serving nodes, batch jobs). */}}
 {{- define "kiln.clientToken.env" -}}
 {{- if .Values.auth.enabled }}
+{{- $name := .Values.auth.clientTokenSecret }}
+{{- $key := .Values.auth.clientTokenKey }}
+{{- if include "kiln.auth.generated" . }}
+{{- $name = include "kiln.auth.tokensSecret" . }}
+{{- $key = "reader" }}
+{{- end }}
 - name: KILN_TOKEN
   valueFrom:
     secretKeyRef:
-      name: {{ required "auth.clientTokenSecret is required when auth.enabled: name a Secret holding a registry token for the serving nodes" .Values.auth.clientTokenSecret }}
-      key: {{ .Values.auth.clientTokenKey }}
+      name: {{ required "auth.clientTokenSecret is required when auth.tokensSecret is set: name a Secret holding a registry token for the serving nodes" $name }}
+      key: {{ $key }}
 {{- end }}
 {{- end -}}
 

@@ -91,6 +91,36 @@ func checkWiring(t *testing.T, m *manifests) {
 			t.Errorf("HPA %s: maxReplicas %d < minReplicas %d", name, h.Spec.MaxReplicas, *h.Spec.MinReplicas)
 		}
 	}
+	for name, so := range m.ScaledObjects {
+		ref := so.Spec.ScaleTargetRef
+		d := m.Deployments[ref.Name]
+		if d == nil || ref.Kind != "Deployment" || ref.APIVersion != "apps/v1" {
+			t.Errorf("ScaledObject %s targets %s %s %s, which the chart does not render", name, ref.APIVersion, ref.Kind, ref.Name)
+			continue
+		}
+		if d.Spec.Replicas != nil {
+			t.Errorf("Deployment %s sets replicas while ScaledObject %s scales it", d.Name, name)
+		}
+		for hname, h := range m.HPAs {
+			if h.Spec.ScaleTargetRef.Name == ref.Name {
+				t.Errorf("Deployment %s is scaled by both HPA %s and ScaledObject %s (KEDA makes its own HPA)", ref.Name, hname, name)
+			}
+		}
+		if so.Spec.MinReplicaCount == nil || so.Spec.MaxReplicaCount == nil || *so.Spec.MaxReplicaCount < *so.Spec.MinReplicaCount {
+			t.Errorf("ScaledObject %s: replica bounds %v..%v", name, so.Spec.MinReplicaCount, so.Spec.MaxReplicaCount)
+		}
+		for _, tr := range so.Spec.Triggers {
+			known, ok := triggerMetadataKeys[tr.Type]
+			if !ok {
+				t.Errorf("ScaledObject %s: trigger type %q has no known metadata keys: add them to triggerMetadataKeys", name, tr.Type)
+			}
+			for k := range tr.Metadata {
+				if !known[k] {
+					t.Errorf("ScaledObject %s: %s trigger metadata %q is not a setting of KEDA's %s scaler", name, tr.Type, k, tr.Type)
+				}
+			}
+		}
+	}
 	for name, p := range m.PDBs {
 		if deploymentFor(m, p.Spec.Selector.MatchLabels) == nil {
 			t.Errorf("PodDisruptionBudget %s: selector matches no Deployment", name)

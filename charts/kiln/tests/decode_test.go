@@ -27,6 +27,7 @@ type manifests struct {
 	Jobs            map[string]*batchv1.Job
 	ServiceMonitors map[string]*monitoringv1.ServiceMonitor
 	PrometheusRules map[string]*monitoringv1.PrometheusRule
+	ScaledObjects   map[string]*ScaledObject
 }
 
 // header is what every manifest starts with.
@@ -50,7 +51,7 @@ func decodeAll(rendered string) (*manifests, error) {
 		ServiceAccounts: map[string]*corev1.ServiceAccount{}, PVCs: map[string]*corev1.PersistentVolumeClaim{},
 		HPAs: map[string]*autoscalingv2.HorizontalPodAutoscaler{}, PDBs: map[string]*policyv1.PodDisruptionBudget{},
 		Jobs: map[string]*batchv1.Job{}, ServiceMonitors: map[string]*monitoringv1.ServiceMonitor{},
-		PrometheusRules: map[string]*monitoringv1.PrometheusRule{},
+		PrometheusRules: map[string]*monitoringv1.PrometheusRule{}, ScaledObjects: map[string]*ScaledObject{},
 	}
 	for i, doc := range docSeparator.Split(rendered, -1) {
 		if strings.TrimSpace(stripComments(doc)) == "" {
@@ -88,6 +89,8 @@ func decodeAll(rendered string) (*manifests, error) {
 			err = decodeInto(doc, h, m.ServiceMonitors)
 		case "monitoring.coreos.com/v1 PrometheusRule":
 			err = decodeInto(doc, h, m.PrometheusRules)
+		case "keda.sh/v1alpha1 ScaledObject":
+			err = decodeInto(doc, h, m.ScaledObjects)
 		default:
 			err = fmt.Errorf("no Go type known for %s: add it to decodeAll", key)
 		}

@@ -15,7 +15,7 @@ import (
 const chartDir = ".."
 
 // valuesFiles are the CI values files every check runs over.
-var valuesFiles = []string{"minimal-values.yaml", "full-values.yaml", "external-s3-values.yaml"}
+var valuesFiles = []string{"minimal-values.yaml", "full-values.yaml", "external-s3-values.yaml", "keda-values.yaml"}
 
 var (
 	helmOnce sync.Once
@@ -65,6 +65,17 @@ func render(t *testing.T, values string, extra ...string) string {
 	t.Helper()
 	args := append([]string{"template", "kiln", ".", "--namespace", "ml", "-f", values}, extra...)
 	out, err := runHelm(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// renderDefaults runs helm template with the chart's own values only (plus
+// extra flags), as `helm install kiln charts/kiln` does.
+func renderDefaults(t *testing.T, extra ...string) string {
+	t.Helper()
+	out, err := runHelm(t, append([]string{"template", "kiln", ".", "--namespace", "ml"}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

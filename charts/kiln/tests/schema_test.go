@@ -33,6 +33,10 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		"batching typo":         {"models[0].ref=iris@production,models[0].batching.max_batch=8", "'max_batch' not allowed"},
 		"bad log level":         {"registry.logLevel=verbose", "/registry/logLevel"},
 		"bad S3 endpoint":       {"s3.endpoint=s3.example.com", "/s3/endpoint"},
+		"unknown storage":       {"registry.storage=disk", "/registry/storage"},
+		"persistence typo":      {"registry.persistence.sise=1Gi", "'sise' not allowed"},
+		"KEDA typo":             {"models[0].autoscaling.keda.treshold=3", "'treshold' not allowed"},
+		"KEDA serve typo":       {"serve.autoscaling.keda.enable=true", "'enable' not allowed"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -48,11 +52,18 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 // with a message that says what to set.
 func TestTemplateErrors(t *testing.T) {
 	cases := map[string][]string{
-		"no bucket":           {"s3Server.enabled=false", "s3.bucket is required"},
-		"no tokens secret":    {"auth.tokensSecret=", "auth.tokensSecret is required"},
+		"S3 without a bucket": {"registry.storage=s3,s3Server.enabled=false", "s3.bucket is required with registry.storage=s3"},
+		"client token alone":  {"auth.tokensSecret=", "auth.clientTokenSecret is set but auth.tokensSecret is not"},
 		"no client token":     {"auth.clientTokenSecret=", "auth.clientTokenSecret is required"},
 		"no registry URL":     {"registry.enabled=false", "registry.externalURL is required"},
 		"two models one name": {"models[1].ref=iris@staging", `two entries are named "iris"`},
+		"KEDA without server": {"models[0].autoscaling.keda.enabled=true", "autoscaling.keda.serverAddress is required"},
+		"KEDA without autoscaling": {"models[0].autoscaling.enabled=false,models[0].autoscaling.keda.enabled=true,models[0].autoscaling.keda.serverAddress=http://prom:9090",
+			"autoscaling.keda.enabled needs autoscaling.enabled"},
+		"KEDA and a custom metric": {"models[0].autoscaling.keda.enabled=true,models[0].autoscaling.keda.serverAddress=http://prom:9090,models[0].autoscaling.customMetric.enabled=true",
+			"customMetric is an HPA metric"},
+		"file storage, redirects":  {"s3Server.enabled=false,registry.redirectDownloads=true", "registry.redirectDownloads hands clients presigned S3 URLs"},
+		"file storage, 3 replicas": {"s3Server.enabled=false,registry.replicas=3", "file storage (registry.storage=file) has one volume"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/kilnml/kiln/pkg/batch"
+)
+
+// tableFlags are the flags of every command that reads a table (CSV, JSONL
+// or Parquet; a file, a folder or s3://) and feeds its columns to a model
+// run here: kiln batch, evaluate, profile and push --reference. They are one
+// set so that the advice in errors ("pass --features or a --mapping file",
+// "pass --ort-lib") names flags each of these commands has.
+type tableFlags struct {
+	features   string
+	mapping    string
+	format     string
+	s3Endpoint string
+	ortLib     string
+}
+
+// formatAnnotation marks the flag that gives a command's input format:
+// advice written with kiln batch's --input-format is reworded to name it.
+const formatAnnotation = "kiln/input-format"
+
+// register adds the flags to c; formatFlag names the flag of the table's
+// format (kiln batch: input-format) and what is the table it reads.
+func (t *tableFlags) register(c *cobra.Command, formatFlag, what string) {
+	f := c.Flags()
+	f.StringVar(&t.features, "features", "", "columns of "+what+" that feed the model's single input, in order, comma separated (default: the model's feature_names metadata)")
+	f.StringVar(&t.mapping, "mapping", "", "YAML or JSON file mapping each model input to its column(s) of "+what)
+	f.StringVar(&t.format, formatFlag, "", "format of "+what+": csv, jsonl or parquet (default: from the file name)")
+	f.SetAnnotation(formatFlag, formatAnnotation, []string{"true"})
+	f.StringVar(&t.s3Endpoint, "s3-endpoint", os.Getenv("KILN_S3_ENDPOINT"), "S3 server URL for s3:// paths ($KILN_S3_ENDPOINT; credentials from the AWS environment)")
+	f.StringVar(&t.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
+}
+
+// changed reports whether any of the column flags was given.
+func (t *tableFlags) changed(c *cobra.Command) []string {
+	var names []string
+	c.Flags().Visit(func(f *pflag.Flag) {
+		if f.Name == "features" || f.Name == "mapping" || f.Annotations[formatAnnotation] != nil {
+			names = append(names, "--"+f.Name)
+		}
+	})
+	return names
+}
+
+// scoreOptions turns --features and --mapping into batch options.
+func (t *tableFlags) scoreOptions() (batch.ScoreOptions, error) {
+	var opts batch.ScoreOptions
+	if t.features != "" {
+		opts.Features = strings.Split(t.features, ",")
+	}
+	if t.mapping != "" {
+		data, err := os.ReadFile(t.mapping)
+		if err != nil {
+			return opts, err
+		}
+		if opts.Mapping, err = batch.ParseMapping(data); err != nil {
+			return opts, err
+		}
+	}
+	return opts, nil
+}
+
+// inputFormat parses the format flag.
+func (t *tableFlags) inputFormat() (batch.Format, error) { return batch.ParseFormat(t.format) }
+
+// storage opens local and s3:// paths, with --s3-endpoint.
+func (t *tableFlags) storage() *batch.Storage {
+	opts := batch.S3OptionsFromEnv()
+	if t.s3Endpoint != "" {
+		opts.Endpoint = t.s3Endpoint
+	}
+	return batch.NewStorage(opts)
+}
+
+// commandAdvice rewords the advice of the packages below cmd, which name
+// kiln batch's flags, into the flags of the command c that failed.
+func commandAdvice(c *cobra.Command, msg string) string {
+	if c == nil || c.Flags().Lookup("input-format") != nil {
+		return msg
+	}
+	var format string
+	c.Flags().VisitAll(func(f *pflag.Flag) {
+		if f.Annotations[formatAnnotation] != nil {
+			format = f.Name
+		}
+	})
+	if format != "" {
+		msg = strings.ReplaceAll(msg, "pass --input-format or --output-format", "pass --"+format)
+	}
+	return msg
+}
