@@ -205,7 +205,7 @@ func run(cfg *config) error {
 	if err != nil {
 		return err
 	}
-	repo := serve.NewRepository(models, serve.RepositoryOptions{Files: cfg.sources, Dir: cfg.repository, Refs: cfg.refs, Follow: follow})
+	repo := serve.NewRepository(models, serve.RepositoryOptions{Files: cfg.sources, Dir: cfg.repository, Refs: cfg.refs, Follow: follow, Logger: logger})
 	if settings != nil {
 		served := func(name string) bool { return slices.Contains(repo.Names(), name) }
 		if err := settings.Validate(served); err != nil {

@@ -34,6 +34,9 @@ type ModelConfig struct {
 	// Drift is taken whole from the model when it sets any drift key, else from the defaults.
 	Drift DriftConfig `yaml:"drift"`
 	Gates GatesConfig `yaml:"gates"`
+	// IntraOpThreads is how many threads one ONNX Runtime Run may use; 0
+	// keeps the node's default (1: parallelism comes from concurrent Runs).
+	IntraOpThreads int `yaml:"intra_op_threads"`
 }
 
 // GatesConfig tunes the validation gates a node runs on each new version
@@ -86,14 +89,27 @@ func LoadConfig(path string) (*Config, error) {
 }
 
 // For returns a model's settings, its own over the defaults.
-func (c *Config) For(model string) ModelConfig {
-	if c == nil {
-		return ModelConfig{}
+func (c *Config) For(model string) ModelConfig { return c.ForLayered(model, nil) }
+
+// ForLayered returns a model's settings with a middle layer (a Triton
+// config.pbtxt): the model's own settings win over it, and it wins over
+// the defaults. middle may be nil.
+func (c *Config) ForLayered(model string, middle *ModelConfig) ModelConfig {
+	var own, defaults ModelConfig
+	if c != nil {
+		own, defaults = c.Models[model], c.Defaults
 	}
-	own := c.Models[model]
-	d := c.Defaults
+	if middle != nil {
+		defaults = merge(*middle, defaults)
+	}
+	return merge(own, defaults)
+}
+
+// merge returns own's settings, d's where own leaves them unset.
+func merge(own, d ModelConfig) ModelConfig {
 	merged := ModelConfig{
 		RequestTimeout: pick(own.RequestTimeout, d.RequestTimeout),
+		IntraOpThreads: pick(own.IntraOpThreads, d.IntraOpThreads),
 		Batching: BatchingConfig{
 			Enabled:       own.Batching.Enabled,
 			MaxBatchSize:  pick(own.Batching.MaxBatchSize, d.Batching.MaxBatchSize),

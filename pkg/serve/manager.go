@@ -107,11 +107,18 @@ func NewManager(opts ManagerOptions) *Manager {
 // monitoring against profile when it is not nil (and drift is not turned
 // off for the model). It is not served until Load or Replace.
 func (m *Manager) NewVersion(name string, number int64, path string, profile *drift.Profile) (*Version, error) {
-	rt, err := runtime.Load(path, m.opts.Runtime)
+	return m.newVersion(name, number, path, profile, m.opts.Config.For(name))
+}
+
+func (m *Manager) newVersion(name string, number int64, path string, profile *drift.Profile, cfg ModelConfig) (*Version, error) {
+	rtOpts := m.opts.Runtime
+	if cfg.IntraOpThreads > 0 {
+		rtOpts.IntraOpThreads = cfg.IntraOpThreads
+	}
+	rt, err := runtime.Load(path, rtOpts)
 	if err != nil {
 		return nil, fmt.Errorf("load %s@%d: %w", name, number, err)
 	}
-	cfg := m.opts.Config.For(name)
 	version := strconv.FormatInt(number, 10)
 	stats := newVersionStats(name, version)
 	v := &Version{
@@ -131,16 +138,28 @@ func (m *Manager) NewVersion(name string, number int64, path string, profile *dr
 }
 
 // Load loads a local model file and serves it beside the model's other
-// versions (replacing one of the same number), monitoring drift against
-// the model's configured profile file, if any.
+// versions (replacing one of the same number), with the settings of its
+// Triton configuration, if any, under its own, and monitoring drift
+// against the model's configured profile file, if any.
 func (m *Manager) Load(src Source) error {
-	profile, err := m.opts.Config.For(src.Name).Drift.loadProfile()
+	var layer *ModelConfig
+	if src.Triton != nil {
+		layer = &src.Triton.Settings
+	}
+	cfg := m.opts.Config.ForLayered(src.Name, layer)
+	profile, err := cfg.Drift.loadProfile()
 	if err != nil {
 		return err
 	}
-	v, err := m.NewVersion(src.Name, src.Version, src.Path, profile)
+	v, err := m.newVersion(src.Name, src.Version, src.Path, profile, cfg)
 	if err != nil {
 		return err
+	}
+	if src.Triton != nil {
+		if err := src.Triton.Check(v.Inputs, v.Outputs); err != nil {
+			v.retire()
+			return fmt.Errorf("%s@%d: %w", src.Name, src.Version, err)
+		}
 	}
 	m.install(v, false, func(s *ModelStatus) {
 		s.Source = src.Path

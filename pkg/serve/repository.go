@@ -3,6 +3,7 @@ package serve
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"sync"
@@ -52,10 +53,15 @@ type RepositoryOptions struct {
 	// Follow keeps ref's model served at the version its alias names until
 	// ctx ends; it is needed when Refs is not empty.
 	Follow func(ctx context.Context, ref registry.Ref)
+	// Logger receives a warning per config.pbtxt setting Kiln ignores; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // NewRepository returns the repository of models; Start serves them.
 func NewRepository(models *Manager, opts RepositoryOptions) *Repository {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	return &Repository{models: models, opts: opts, following: map[string]*follower{}}
 }
 
@@ -67,11 +73,8 @@ func (r *Repository) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, src := range srcs {
-		if err := r.models.Load(src); err != nil {
-			return err
-		}
-		r.models.Expect(src.Name)
+	if err := r.load(srcs); err != nil {
+		return err
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -142,12 +145,25 @@ func (r *Repository) Load(_ context.Context, name string) error {
 	if len(srcs) == 0 {
 		return fmt.Errorf("%w: the repository has no model %q", ErrModelNotFound, name)
 	}
+	return r.load(srcs)
+}
+
+// load serves the sources and expects their models, warning once per
+// model about the config.pbtxt settings it ignores.
+func (r *Repository) load(srcs []Source) error {
+	warned := map[string]bool{}
 	for _, src := range srcs {
+		if src.Triton != nil && !warned[src.Name] {
+			warned[src.Name] = true
+			for _, w := range src.Triton.Warnings {
+				r.opts.Logger.Warn("config.pbtxt: "+w, "model", src.Name)
+			}
+		}
 		if err := r.models.Load(src); err != nil {
 			return err
 		}
+		r.models.Expect(src.Name)
 	}
-	r.models.Expect(name)
 	return nil
 }
 
