@@ -275,6 +275,7 @@ func TestErrorAdviceNamesOwnFlags(t *testing.T) {
 		{"predict: --data row not an array", []string{"predict", "dyn", "--server", server, "--data", `["row"]`}},
 		{"predict: no server", []string{"predict", "iris", "--server", "http://127.0.0.1:1", "--data", "[[1,2,3,4]]"}},
 		{"predict: --data wrong width", []string{"predict", "iris", "--server", server, "--data", `[["a"]]`}},
+		{"predict: unknown protocol", []string{"predict", "iris", "--protocol", "carrier-pigeon", "--data", "[[1,2,3,4]]"}},
 		{"unknown flag", []string{"versions", "gated", "--nope"}},
 	}
 

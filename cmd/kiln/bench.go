@@ -19,7 +19,7 @@ import (
 
 // benchFlags are the settings of `kiln bench`.
 type benchFlags struct {
-	server      string
+	server      serverFlags
 	version     string
 	concurrency string
 	duration    time.Duration
@@ -46,7 +46,8 @@ func benchCommand(g *globals) *cobra.Command {
 		Short: "Load-test a model on an OIP server (or in this process) over a concurrency sweep",
 		Long: `Sends inference requests for MODEL from 1, 4, 16 and 64 concurrent clients (--concurrency)
 and prints throughput and p50/p90/p99 latency per level. MODEL is a model name on the
-OIP server at --server (kiln-serve, Triton, KServe), or with --in-process an ONNX file run
+OIP server at --server (kiln-serve, Triton, KServe; with --protocol grpc, at --grpc-server),
+or with --in-process an ONNX file run
 through ONNX Runtime directly: the ceiling. Inputs are random, shaped from the model's
 metadata with --batch rows, unless --input gives an OIP request JSON file.`,
 		Args: exactArgs("MODEL"),
@@ -57,6 +58,9 @@ metadata with --batch rows, unless --input gives an OIP request JSON file.`,
 			}
 			if f.batch < 1 {
 				return usage(c, fmt.Errorf("--batch must be at least 1"))
+			}
+			if err := f.server.validate(); err != nil {
+				return usage(c, err)
 			}
 			send, target, err := benchTarget(c.Context(), args[0], f, levels[len(levels)-1])
 			if err != nil {
@@ -77,13 +81,13 @@ metadata with --batch rows, unless --input gives an OIP request JSON file.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&f.server, "server", envOr("KILN_SERVER", "http://127.0.0.1:8000"), "OIP server URL ($KILN_SERVER)")
+	f.server.register(c)
 	fl.StringVar(&f.version, "model-version", "", "model version on the server (default: the server's default)")
 	fl.StringVar(&f.concurrency, "concurrency", "1,4,16,64", "comma-separated numbers of concurrent clients")
 	fl.DurationVar(&f.duration, "duration", 5*time.Second, "how long each level runs")
 	fl.IntVar(&f.requests, "requests", 0, "stop each level after this many requests (0: run for --duration)")
 	fl.IntVar(&f.batch, "batch", 1, "rows per request")
-	fl.BoolVar(&f.binary, "binary", false, "send and receive tensors with the binary data extension")
+	fl.BoolVar(&f.binary, "binary", false, "send and receive tensors with the binary data extension (gRPC: raw contents)")
 	fl.StringVar(&f.input, "input", "", "OIP inference request JSON to send instead of random inputs")
 	fl.BoolVar(&f.inProcess, "in-process", false, "MODEL is an ONNX file: run it through ONNX Runtime in this process")
 	fl.StringVar(&f.ortLib, "ort-lib", "", "ONNX Runtime library for --in-process (default: KILN_ORT_LIB, lib/, system)")
@@ -112,22 +116,20 @@ func benchTarget(ctx context.Context, model string, f *benchFlags, maxClients in
 			return rows, err
 		}, "in-process onnxruntime " + runtime.Version(), nil
 	}
-	client := oip.NewClient(f.server)
-	client.HTTP = loadgen.HTTPClient(maxClients)
-	md, err := client.ModelMetadata(ctx, model, f.version)
+	client, err := f.server.dial(maxClients)
 	if err != nil {
-		return nil, "", fmt.Errorf("model metadata from %s: %w", f.server, err)
+		return nil, "", err
+	}
+	md, err := client.modelMetadata(ctx, model, f.version)
+	if err != nil {
+		return nil, "", fmt.Errorf("model metadata from %s: %w", client.address(), err)
 	}
 	req, err := benchRequest(f, md, rng)
 	if err != nil {
 		return nil, "", err
 	}
-	send, err := loadgen.InferRequest(client.HTTP, f.server, model, f.version, req, f.binary)
-	codec := "JSON"
-	if f.binary {
-		codec = "binary"
-	}
-	return send, f.server + " (" + codec + ")", err
+	send, err := client.loadRequest(model, f.version, req, f.binary)
+	return send, client.address() + " (" + client.codec(f.binary) + ")", err
 }
 
 // benchRequest reads --input or makes a random request from the metadata.

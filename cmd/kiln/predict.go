@@ -13,13 +13,14 @@ import (
 )
 
 func predictCommand(g *globals) *cobra.Command {
-	var server, version, input, data string
+	var srv serverFlags
+	var version, input, data string
 	var binary bool
 	c := &cobra.Command{
 		Use:   "predict MODEL (--data ROWS | --input REQUEST.json)",
 		Short: "Send one inference request to an OIP server and print the outputs",
 		Long: `Sends an inference request to MODEL on the OIP server at --server (kiln-serve,
-Triton, KServe) and prints each output. --data gives the rows of the model's
+Triton, KServe), or with --protocol grpc at --grpc-server, and prints each output. --data gives the rows of the model's
 single input as JSON (e.g. '[[5.1,3.5,1.4,0.2]]'), its datatype and name taken
 from the model's metadata; --input gives a whole OIP request (a file, or - for
 standard input).`,
@@ -28,9 +29,15 @@ standard input).`,
 			if (data == "") == (input == "") {
 				return usage(c, fmt.Errorf("give exactly one of --data and --input"))
 			}
-			client := oip.NewClient(server)
+			if err := srv.validate(); err != nil {
+				return usage(c, err)
+			}
+			client, err := srv.dial(1)
+			if err != nil {
+				return err
+			}
+			defer client.close()
 			var req *oip.InferRequest
-			var err error
 			if input != "" {
 				req, err = readRequest(input)
 			} else {
@@ -39,9 +46,9 @@ standard input).`,
 			if err != nil {
 				return err
 			}
-			resp, err := client.Infer(c.Context(), args[0], version, req, binary)
+			resp, err := client.infer(c.Context(), args[0], version, req, binary)
 			if err != nil {
-				return fmt.Errorf("%s: %w", server, err)
+				return fmt.Errorf("%s: %w", client.address(), err)
 			}
 			if g.json {
 				return printJSON(c.OutOrStdout(), resp)
@@ -62,11 +69,11 @@ standard input).`,
 			return table(c.OutOrStdout(), rows)
 		},
 	}
-	c.Flags().StringVar(&server, "server", envOr("KILN_SERVER", "http://127.0.0.1:8000"), "OIP server URL ($KILN_SERVER)")
+	srv.register(c)
 	c.Flags().StringVar(&version, "model-version", "", "model version (default: the server's default)")
 	c.Flags().StringVar(&data, "data", "", "rows of the model's single input, as JSON")
 	c.Flags().StringVar(&input, "input", "", "an OIP inference request JSON file, or - for standard input")
-	c.Flags().BoolVar(&binary, "binary", false, "use the binary tensor data extension")
+	c.Flags().BoolVar(&binary, "binary", false, "use the binary tensor data extension (gRPC: raw contents)")
 	return c
 }
 
@@ -91,8 +98,8 @@ func readRequest(path string) (*oip.InferRequest, error) {
 
 // rowsRequest builds a request for a single-input model from JSON rows,
 // with the input's name and datatype from the model's metadata.
-func rowsRequest(c *cobra.Command, client *oip.Client, model, version, rows string) (*oip.InferRequest, error) {
-	md, err := client.ModelMetadata(c.Context(), model, version)
+func rowsRequest(c *cobra.Command, client *server, model, version, rows string) (*oip.InferRequest, error) {
+	md, err := client.modelMetadata(c.Context(), model, version)
 	if err != nil {
 		return nil, err
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -22,6 +24,14 @@ func startIris(t *testing.T) string {
 // startServing serves models with kiln-serve's handler on loopback.
 func startServing(t *testing.T, sources ...serve.Source) string {
 	t.Helper()
+	url, _ := startServingBoth(t, sources...)
+	return url
+}
+
+// startServingBoth serves models over REST and gRPC on loopback and
+// returns the REST URL and the gRPC address.
+func startServingBoth(t *testing.T, sources ...serve.Source) (string, string) {
+	t.Helper()
 	lib := testenv.ORTLibrary(t)
 	t.Setenv("KILN_ORT_LIB", lib)
 	if err := runtime.Init(lib); err != nil {
@@ -34,9 +44,45 @@ func startServing(t *testing.T, sources ...serve.Source) string {
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(serve.NewServer(models, serve.Options{Logger: slog.New(slog.DiscardHandler)}).Handler())
+	core := serve.NewServer(models, serve.Options{Logger: slog.New(slog.DiscardHandler)})
+	srv := httptest.NewServer(core.Handler())
 	t.Cleanup(srv.Close)
-	return srv.URL
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := core.NewGRPCServer()
+	go g.Serve(ln)
+	t.Cleanup(func() { g.Shutdown(context.Background()) })
+	return srv.URL, ln.Addr().String()
+}
+
+// TestPredictAndBenchOverGRPC runs kiln predict and kiln bench with
+// --protocol grpc, typed and raw, against the same server as over REST.
+func TestPredictAndBenchOverGRPC(t *testing.T) {
+	_, addr := startServingBoth(t, serve.Source{Name: "iris", Version: 1, Path: irisExample(t, "model.onnx")})
+	for _, raw := range []string{"--binary=false", "--binary"} {
+		code, out, stderr := kiln(t, "", "predict", "iris", "--protocol", "grpc", "--grpc-server", addr, raw, "--data", "[[5.1,3.5,1.4,0.2],[6.7,3.0,5.2,2.3]]")
+		if code != 0 || !strings.Contains(out, `["setosa","virginica"]`) || !strings.Contains(out, "probabilities") {
+			t.Errorf("predict %s: exit %d, stdout %q, stderr %q", raw, code, out, stderr)
+		}
+		var report benchReport
+		code, out, stderr = kiln(t, "", "bench", "iris", "--protocol", "grpc", "--grpc-server", addr, raw, "--concurrency", "1,4", "--requests", "100", "--json")
+		if code != 0 || json.Unmarshal([]byte(out), &report) != nil || len(report.Levels) != 2 || !strings.HasPrefix(report.Target, "grpc://") {
+			t.Fatalf("bench %s: exit %d, stdout %q, stderr %q", raw, code, out, stderr)
+		}
+		for _, l := range report.Levels {
+			if l.Requests != 100 || l.Errors != 0 || l.P50 <= 0 {
+				t.Errorf("bench %s level %+v", raw, l)
+			}
+		}
+	}
+	if code, _, stderr := kiln(t, "", "predict", "iris", "--protocol", "carrier-pigeon", "--data", "[[1,2,3,4]]"); code != 2 || !strings.Contains(stderr, "--protocol") {
+		t.Errorf("bad protocol: exit %d, %q", code, stderr)
+	}
+	if code, _, stderr := kiln(t, "", "predict", "nope", "--protocol", "grpc", "--grpc-server", addr, "--data", "[[1,2,3,4]]"); code != 1 || !strings.Contains(stderr, "nope") {
+		t.Errorf("unknown model over gRPC: exit %d, %q", code, stderr)
+	}
 }
 
 func TestPredict(t *testing.T) {

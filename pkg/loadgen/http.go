@@ -38,10 +38,7 @@ func InferRequest(client *http.Client, baseURL, model, version string, req *oip.
 		url += "/versions/" + version
 	}
 	url += "/infer"
-	rows := 1
-	if len(req.Inputs) > 0 && len(req.Inputs[0].Shape) > 0 {
-		rows = int(req.Inputs[0].Shape[0])
-	}
+	rows := rowsOf(req)
 	post := func(ctx context.Context) (http.Header, []byte, error) {
 		r, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 		if err != nil {
@@ -82,4 +79,12 @@ func InferRequest(client *http.Client, baseURL, model, version string, req *oip.
 		}
 		return rows, nil
 	}, nil
+}
+
+// rowsOf is the rows one request carries: the first dimension of its first input.
+func rowsOf(req *oip.InferRequest) int {
+	if len(req.Inputs) > 0 && len(req.Inputs[0].Shape) > 0 {
+		return int(req.Inputs[0].Shape[0])
+	}
+	return 1
 }
