@@ -66,6 +66,7 @@ func run() error {
 // node is a kiln-serve server on loopback.
 type node struct {
 	models *serve.Manager
+	core   *serve.Server
 	http   *httptest.Server
 }
 
@@ -81,7 +82,8 @@ func startNode(name, path string, settings serve.ModelConfig) (*node, error) {
 		models.Close()
 		return nil, err
 	}
-	return &node{models: models, http: httptest.NewServer(serve.NewServer(models, serve.Options{}).Handler())}, nil
+	core := serve.NewServer(models, serve.Options{})
+	return &node{models: models, core: core, http: httptest.NewServer(core.Handler())}, nil
 }
 
 func (n *node) close() {
@@ -206,7 +208,7 @@ func ratios() error {
 	}
 	fmt.Printf("| 5. iris, 64 clients: drift monitoring on ÷ off (req/s) | %.0f | %.0f | %.2f | ≥ 0.95 |\n",
 		r[0].Throughput, r[1].Throughput, r[0].Throughput/r[1].Throughput)
-	return nil
+	return grpcRatios()
 }
 
 // measure runs one load level and returns its result.

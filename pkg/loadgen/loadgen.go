@@ -86,7 +86,7 @@ func Run(ctx context.Context, send Request, opts Options) Result {
 				case err == nil:
 					t.latencies = append(t.latencies, took)
 					t.rows += rows
-				case ctx.Err() == nil:
+				case !over(ctx):
 					t.errs++
 					if t.firstErr == nil {
 						t.firstErr = err
@@ -114,6 +114,16 @@ func Run(ctx context.Context, send Request, opts Options) Result {
 	slices.Sort(all)
 	r.P50, r.P90, r.P99 = quantile(all, 0.50), quantile(all, 0.90), quantile(all, 0.99)
 	return r
+}
+
+// over reports whether the level has ended: ctx is done, or its deadline
+// has passed (a transport may give up on the deadline before ctx says so).
+func over(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	deadline, ok := ctx.Deadline()
+	return ok && !time.Now().Before(deadline)
 }
 
 // warm sends one request from each client.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/oip/grpcpb"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 )
@@ -54,6 +55,46 @@ func BenchmarkInferHandler(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := v.Runtime.Run(context.Background(), req.Inputs, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkLoopback measures one client's batch-1 requests for the example
+// classifier over loopback, client and server in this process: REST with
+// the binary extension beside gRPC with raw contents.
+func BenchmarkLoopback(b *testing.B) {
+	iris := serve.Source{Name: "iris", Version: 1, Path: filepath.Join(testenv.RepoRoot(b), "examples", "iris", "model.onnx")}
+	if err := runtime.Init(testenv.ORTLibrary(b)); err != nil {
+		b.Fatal(err)
+	}
+	models := serve.NewManager(serve.ManagerOptions{})
+	if err := models.Load(iris); err != nil {
+		b.Fatal(err)
+	}
+	srv := serve.NewServer(models, serve.Options{})
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	grpcClient, _ := serveGRPC(b, srv, models)
+	req := &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("input", []int64{1, 4}, []float32{5.9, 3.0, 4.2, 1.5})}}
+	rest := oip.NewClient(ts.URL)
+	b.Run("rest-binary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := rest.Infer(context.Background(), "iris", "", req, true); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	msg, err := grpcpb.FromRequest("iris", "", req, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("grpc-raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := grpcClient.ModelInfer(context.Background(), msg); err != nil {
 				b.Fatal(err)
 			}
 		}
