@@ -117,11 +117,12 @@ COPY --from=ort /ort/libonnxruntime.so.1 /opt/kiln/lib/libonnxruntime.so.1
 COPY --from=build /out/bin/ /opt/kiln/bin/
 ENV PATH=/opt/kiln/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 	KILN_ADDR=:8000 \
+	KILN_GRPC_ADDR=:8001 \
 	KILN_LOG_FORMAT=json \
 	KILN_ORT_LIB=/opt/kiln/lib/libonnxruntime.so.1 \
 	KILN_CACHE_DIR=/var/cache/kiln \
 	LANG=C.UTF-8
 WORKDIR /var/lib/kiln
 USER 65532:65532
-EXPOSE 8000
+EXPOSE 8000 8001
 ENTRYPOINT ["/opt/kiln/bin/kiln-serve"]

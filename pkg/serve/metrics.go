@@ -64,7 +64,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 	}
 	m.failures = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "kiln_inference_failures_total",
-		Help: "Failed requests by reason: bad_request, bad_input, not_found, too_large, queue_full, timeout, cancelled, unavailable, internal.",
+		Help: "Failed requests by reason: bad_request, bad_input, not_found, forbidden, too_large, queue_full, timeout, cancelled, unavailable, internal.",
 	}, []string{"reason"})
 	m.inFlight = prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "kiln_inference_requests_in_flight",

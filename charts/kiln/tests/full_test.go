@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,6 +23,7 @@ func TestFullValues(t *testing.T) {
 	}
 	want := map[string]string{
 		"KILN_ADDR":       ":8000",
+		"KILN_GRPC_ADDR":  ":8001",
 		"KILN_REGISTRY":   "http://kiln-registry:8081",
 		"KILN_CONFIG":     "/etc/kiln/config/config.yaml",
 		"KILN_CACHE_DIR":  "/var/cache/kiln",
@@ -33,6 +35,16 @@ func TestFullValues(t *testing.T) {
 		if e, ok := envValue(c, name); !ok || e.Value != value {
 			t.Errorf("serve env %s = %q, want %q", name, e.Value, value)
 		}
+	}
+	// gRPC: a container port, and a port of the model's Service that targets it.
+	if !slices.ContainsFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == "grpc" && p.ContainerPort == 8001 }) {
+		t.Errorf("serve container ports %+v lack grpc 8001", c.Ports)
+	}
+	svc := m.Services["kiln-serve-iris"]
+	if svc == nil || !slices.ContainsFunc(svc.Spec.Ports, func(p corev1.ServicePort) bool {
+		return p.Name == "grpc" && p.Port == 8001 && p.TargetPort.StrVal == "grpc" && p.AppProtocol != nil && *p.AppProtocol == "grpc"
+	}) {
+		t.Errorf("Service kiln-serve-iris does not expose gRPC: %+v", svc)
 	}
 	if e, ok := envValue(c, "KILN_TOKEN"); !ok || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef.Name != "kiln-client-token" {
 		t.Errorf("serve KILN_TOKEN does not come from Secret kiln-client-token: %+v", e)
