@@ -96,6 +96,9 @@ func adapt(info *onnx.Model, data []byte, localeAvailable func(string) bool) (*p
 		r.changed = true
 	}
 	for _, vi := range info.Outputs {
+		if err := carriable(vi.Type); err != nil {
+			return nil, fmt.Errorf("output %q: %w", vi.Name, err)
+		}
 		r.output(vi)
 	}
 	if localeAvailable != nil {
@@ -288,6 +291,31 @@ func (r *rewriter) locales(available func(string) bool) {
 		r.changed = true
 		return false
 	})
+}
+
+// carriable reports why an output of type t cannot be answered over OIP:
+// element types OIP has no name for (complex numbers), sparse tensors, and
+// optionals of anything but a tensor (onnxruntime_go cannot read an empty
+// one). Found at load, so that such a model fails there, with the reason.
+func carriable(t onnx.Type) error {
+	switch t.Kind {
+	case onnx.KindTensor:
+		if t.Elem.OIP() == "" {
+			return fmt.Errorf("element type %s has no Open Inference Protocol datatype", t.Elem)
+		}
+		return nil
+	case onnx.KindSequence, onnx.KindOptional:
+		if t.Kind == onnx.KindOptional && !t.Value.IsTensor() {
+			return fmt.Errorf("%s is not supported: only optional tensors are", t)
+		}
+		return carriable(*t.Value)
+	case onnx.KindMap:
+		if k := t.Elem; k != onnx.Int64 && k != onnx.String {
+			return fmt.Errorf("%s: map keys must be int64 or string", t)
+		}
+		return carriable(*t.Value)
+	}
+	return fmt.Errorf("%s is not supported", t)
 }
 
 // awkward reports whether onnxruntime_go cannot hand back sequence elements
