@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"slices"
+	"strconv"
 
 	"google.golang.org/protobuf/proto"
 
@@ -83,5 +84,21 @@ func (b *Builder) SetNodeAttr(op, name, value string, keep func(current string, 
 			n.Attribute[i] = AttrString(name, value).pb
 		}
 	}
+	return b
+}
+
+// ExternalInitializer adds a constant tensor whose little-endian data lies
+// in the file location (relative to the model's folder) at offset, length bytes.
+func (b *Builder) ExternalInitializer(name string, dt DataType, dims []int64, location string, offset, length int64) *Builder {
+	entry := func(k, v string) *onnxpb.StringStringEntryProto {
+		return &onnxpb.StringStringEntryProto{Key: proto.String(k), Value: proto.String(v)}
+	}
+	b.graph.Initializer = append(b.graph.Initializer, &onnxpb.TensorProto{
+		Name: proto.String(name), DataType: proto.Int32(int32(dt)), Dims: dims,
+		DataLocation: onnxpb.TensorProto_EXTERNAL.Enum(),
+		ExternalData: []*onnxpb.StringStringEntryProto{
+			entry("location", location), entry("offset", strconv.FormatInt(offset, 10)), entry("length", strconv.FormatInt(length, 10)),
+		},
+	})
 	return b
 }

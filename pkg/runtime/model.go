@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 
 	ort "github.com/yalue/onnxruntime_go"
@@ -44,15 +45,20 @@ func Load(path string, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := LoadBytes(data, opts)
+	m, err := loadBytes(data, opts, filepath.Dir(path))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return m, nil
 }
 
-// LoadBytes creates a session from the bytes of an ONNX model.
-func LoadBytes(data []byte, opts Options) (*Model, error) {
+// LoadBytes creates a session from the bytes of an ONNX model whose
+// weights are all inside it.
+func LoadBytes(data []byte, opts Options) (*Model, error) { return loadBytes(data, opts, "") }
+
+// loadBytes creates a session from the bytes of a model read from folder
+// dir ("" when it was not), where weights stored outside the model file are.
+func loadBytes(data []byte, opts Options, dir string) (*Model, error) {
 	info, err := onnx.Parse(data)
 	if err != nil {
 		return nil, err
@@ -61,7 +67,7 @@ func LoadBytes(data []byte, opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	so, err := sessionOptions(opts)
+	so, err := sessionOptions(opts, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +88,7 @@ func LoadBytes(data []byte, opts Options) (*Model, error) {
 	return m, nil
 }
 
-func sessionOptions(opts Options) (*ort.SessionOptions, error) {
+func sessionOptions(opts Options, dir string) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
@@ -96,6 +102,13 @@ func sessionOptions(opts Options) (*ort.SessionOptions, error) {
 		func() error { return so.SetInterOpNumThreads(1) },
 		func() error { return so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0") },
 		func() error { return so.AddSessionConfigEntry("session.inter_op.allow_spinning", "0") },
+		func() error {
+			if dir == "" {
+				return nil
+			}
+			// The session is made from bytes: say where external data lives.
+			return so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", dir)
+		},
 	} {
 		if err := step(); err != nil {
 			so.Destroy()
