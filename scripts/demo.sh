@@ -10,7 +10,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 work=$(mktemp -d)
 registry="http://127.0.0.1:$(free_port)"
 server="http://127.0.0.1:$(free_port)"
-export KILN_REGISTRY=$registry KILN_SERVER=$server
+grpc="127.0.0.1:$(free_port)"
+export KILN_REGISTRY=$registry KILN_SERVER=$server KILN_GRPC_SERVER=$grpc
 pids=()
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -35,7 +36,7 @@ step bin/kiln policy set iris -f "$work/policy.yaml"
 step bin/kiln alias set iris production 1
 
 echo "== A serving node following iris@production"
-bin/kiln-serve --addr "${server#http://}" --registry "$registry" --model iris@production \
+bin/kiln-serve --addr "${server#http://}" --grpc-addr "$grpc" --registry "$registry" --model iris@production \
 	--cache-dir "$work/cache" --poll-interval 1s --log-format text 2>"$work/serve.log" &
 pids+=($!)
 wait_for "$server/v2/health/ready"
@@ -48,6 +49,8 @@ step curl -s -X POST "$server/v2/models/iris/infer" -d '{
   "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [6.3, 2.8, 5.1, 1.5]}],
   "outputs": [{"name": "probabilities", "parameters": {"classification": 2}}]}'
 step bin/kiln predict iris --data '[[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]'
+step bin/kiln predict iris --protocol grpc --binary --data '[[6.7, 3.0, 5.2, 2.3]]'
+step curl -s "$server/v2/models/iris/config"
 
 echo "== A bad request gets a 400 and a message that names the problem"
 step curl -s -w ' (HTTP %{http_code})' -X POST "$server/v2/models/iris/infer" -d '{
