@@ -51,6 +51,11 @@ func TestModelConfigExtension(t *testing.T) {
 	}
 	inputs, _ := cfg["input"].([]any)
 	first, _ := inputs[0].(map[string]any)
+	// argmax is [-1]: with the batch dimension left out, dims [1] reshaped to [].
+	argmax, _ := cfg["output"].([]any)[2].(map[string]any)
+	if d, _ := argmax["dims"].([]any); len(d) != 1 || d[0] != float64(1) || argmax["reshape"] == nil {
+		t.Errorf("config of a [-1] output: %v", argmax)
+	}
 	if cfg["name"] != "multi" || cfg["platform"] != "onnxruntime_onnx" || cfg["max_batch_size"] != float64(64) || first["data_type"] != "TYPE_FP32" ||
 		first["dims"].([]any)[0] != float64(3) || cfg["dynamic_batching"] == nil {
 		t.Errorf("config of a batched model: %v", cfg)

@@ -31,11 +31,17 @@ func modelConfig(v *Version) *grpcpb.ModelConfig {
 		VersionPolicy: &grpcpb.ModelVersionPolicy{PolicyChoice: &grpcpb.ModelVersionPolicy_Specific_{Specific: &grpcpb.ModelVersionPolicy_Specific{Versions: []int64{v.Number}}}},
 	}
 	batched := v.batcher.Batching()
-	dims := func(shape []int64) []int64 {
-		if batched && len(shape) > 0 {
-			return shape[1:]
+	// dims leave out the batch dimension; an output that has no other is
+	// [1], reshaped to [] (Triton's way of writing it; an input keeps [],
+	// as it takes [N], not [N, 1]).
+	dims := func(shape []int64, output bool) ([]int64, *grpcpb.ModelTensorReshape) {
+		switch {
+		case batched && output && len(shape) == 1:
+			return []int64{1}, &grpcpb.ModelTensorReshape{}
+		case batched && len(shape) > 0:
+			return shape[1:], nil
 		}
-		return shape
+		return shape, nil
 	}
 	if batched {
 		cfg.MaxBatchSize = int32(opts.MaxBatchSize)
@@ -45,10 +51,12 @@ func modelConfig(v *Version) *grpcpb.ModelConfig {
 		}}
 	}
 	for _, in := range v.Inputs {
-		cfg.Input = append(cfg.Input, &grpcpb.ModelInput{Name: in.Name, DataType: tritonTypes[in.Datatype], Dims: dims(in.Shape)})
+		d, reshape := dims(in.Shape, false)
+		cfg.Input = append(cfg.Input, &grpcpb.ModelInput{Name: in.Name, DataType: tritonTypes[in.Datatype], Dims: d, Reshape: reshape})
 	}
 	for _, out := range v.Outputs {
-		cfg.Output = append(cfg.Output, &grpcpb.ModelOutput{Name: out.Name, DataType: tritonTypes[out.Datatype], Dims: dims(out.Shape)})
+		d, reshape := dims(out.Shape, true)
+		cfg.Output = append(cfg.Output, &grpcpb.ModelOutput{Name: out.Name, DataType: tritonTypes[out.Datatype], Dims: d, Reshape: reshape})
 	}
 	return cfg
 }
