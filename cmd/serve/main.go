@@ -50,6 +50,7 @@ type config struct {
 	cacheDir        string
 	cacheMaxBytes   int64
 	pollInterval    time.Duration
+	watch           time.Duration
 	config          string
 	ortLib          string
 	bodyLimit       int64
@@ -108,7 +109,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.registry, "registry", "", "kiln-registry URL for NAME@REF models; the token comes from KILN_TOKEN")
 	fs.StringVar(&cfg.cacheDir, "cache-dir", defaultCacheDir(), "where models downloaded from the registry are kept")
 	fs.Int64Var(&cfg.cacheMaxBytes, "cache-max-bytes", 10<<30, "evict cached models not in use beyond this size")
-	fs.DurationVar(&cfg.pollInterval, "poll-interval", 5*time.Second, "how often to ask the registry whether an alias moved")
+	fs.DurationVar(&cfg.pollInterval, "poll-interval", 5*time.Second, "how often to ask the registry whether an alias moved, when --watch is 0 or the watch fails")
+	fs.DurationVar(&cfg.watch, "watch", 30*time.Second, "long-poll the registry for alias moves, each request waiting up to this long; 0 polls every --poll-interval")
 	fs.StringVar(&cfg.config, "config", "", "per-model settings (batching, timeouts) in YAML")
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
@@ -317,6 +319,7 @@ func followFunc(cfg *config, settings *serve.Config, models *serve.Manager, logg
 	return func(ctx context.Context, ref registry.Ref) {
 		serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 			PollInterval: cfg.pollInterval,
+			Watch:        cfg.watch,
 			Gates:        serve.GatesFor(client, settings, ref.Name),
 			Logger:       logger,
 		}).Run(ctx)

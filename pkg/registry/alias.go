@@ -199,6 +199,7 @@ func (s *Service) swapAlias(ctx context.Context, name, alias string, expect *int
 			_, err = s.store.Swap(ctx, key, data, etag)
 		}
 		if err == nil {
+			s.changes.notify(key)
 			return from, nil
 		}
 		if !errors.Is(err, ErrConflict) {

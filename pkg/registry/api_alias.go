@@ -3,6 +3,7 @@ package registry
 import (
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 )
@@ -17,16 +18,41 @@ func (a *api) listAliases(c *gin.Context) {
 }
 
 // getAlias answers with the alias and its ETag; with a matching
-// If-None-Match it answers 304, which makes polling for moves cheap.
+// If-None-Match it answers 304, which makes polling for moves cheap. With
+// ?wait=30s (and the ETag in ?etag= or If-None-Match) it holds the request
+// until the alias moves or the wait ends (then 304): a long poll.
 func (a *api) getAlias(c *gin.Context) {
-	alias, etag, err := a.svc.GetAlias(c.Request.Context(), c.Param("name"), c.Param("alias"))
+	name, aliasName := c.Param("name"), c.Param("alias")
+	etag := c.Query("etag")
+	if etag == "" {
+		etag = c.GetHeader("If-None-Match")
+	}
+	var alias *Alias
+	var cur string
+	var err error
+	if w := c.Query("wait"); w != "" {
+		wait, perr := time.ParseDuration(w)
+		if perr != nil || wait < 0 {
+			a.fail(c, fmt.Errorf("%w: wait %q is not a duration such as 30s", ErrInvalid, w))
+			return
+		}
+		var changed bool
+		alias, cur, changed, err = a.svc.WatchAlias(c.Request.Context(), name, aliasName, etag, wait)
+		if err == nil && !changed {
+			c.Header("ETag", `"`+cur+`"`)
+			c.Status(http.StatusNotModified)
+			return
+		}
+	} else {
+		alias, cur, err = a.svc.GetAlias(c.Request.Context(), name, aliasName)
+	}
 	if err != nil {
 		a.fail(c, err)
 		return
 	}
-	quoted := `"` + etag + `"`
+	quoted := `"` + cur + `"`
 	c.Header("ETag", quoted)
-	if c.GetHeader("If-None-Match") == quoted {
+	if etag == quoted || etag == cur {
 		c.Status(http.StatusNotModified)
 		return
 	}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrDigestMismatch is returned when downloaded bytes do not hash to the
@@ -217,6 +218,13 @@ func (c *Client) GetAlias(ctx context.Context, name, alias string) (*Alias, erro
 // AliasIfChanged polls an alias: with the ETag of the last answer it
 // returns changed false (and no alias) while the alias has not moved.
 func (c *Client) AliasIfChanged(ctx context.Context, name, alias, etag string) (a *Alias, newETag string, changed bool, err error) {
+	return c.WatchAlias(ctx, name, alias, etag, 0)
+}
+
+// WatchAlias is AliasIfChanged that, with wait > 0, lets the registry hold
+// the request until the alias moves or wait ends (a long poll); a registry
+// that does not know the wait parameter answers at once.
+func (c *Client) WatchAlias(ctx context.Context, name, alias, etag string, wait time.Duration) (a *Alias, newETag string, changed bool, err error) {
 	if err := ValidateName(name); err != nil {
 		return nil, "", false, err
 	}
@@ -227,7 +235,11 @@ func (c *Client) AliasIfChanged(ctx context.Context, name, alias, etag string) (
 	if etag != "" {
 		hdr.Set("If-None-Match", etag)
 	}
-	resp, err := c.do(ctx, http.MethodGet, aliasPath(name, alias), nil, "", hdr)
+	path := aliasPath(name, alias)
+	if wait > 0 {
+		path += "?wait=" + wait.String()
+	}
+	resp, err := c.do(ctx, http.MethodGet, path, nil, "", hdr)
 	if err != nil {
 		return nil, "", false, err
 	}

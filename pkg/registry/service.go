@@ -21,6 +21,7 @@ type Service struct {
 	maxBytes int64
 	log      *slog.Logger
 	now      func() time.Time
+	changes  notifier // wakes alias watchers on this process's moves
 }
 
 // ServiceOptions configure a Service.

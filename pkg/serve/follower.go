@@ -24,8 +24,14 @@ type Gates interface {
 
 // FollowOptions tune a Follower.
 type FollowOptions struct {
-	// PollInterval is how often the registry is asked whether the alias moved; default 5s.
+	// PollInterval is how often the registry is asked whether the alias
+	// moved when it is not watched; default 5s.
 	PollInterval time.Duration
+	// Watch, when above zero, is how long each long poll of the alias may
+	// wait for a move (the registry answers as soon as it moves); when the
+	// watch fails or the registry does not hold the request, the follower
+	// polls every PollInterval instead.
+	Watch time.Duration
 	// MaxBackoff caps the wait between failed attempts; default 1 minute.
 	MaxBackoff time.Duration
 	// Warmup is how many runs a new version gets before it is swapped in; default 5.
@@ -86,6 +92,9 @@ func (f *Follower) Run(ctx context.Context) {
 			backoff = min(2*backoff, f.opts.MaxBackoff)
 		} else {
 			backoff = time.Second
+			if f.watch(ctx) {
+				wait = 0
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -96,6 +105,28 @@ func (f *Follower) Run(ctx context.Context) {
 			f.fail(err)
 		}
 	}
+}
+
+// watch long-polls the registry until the alias moves or the watch's wait
+// ends, and reports whether it did its job (so no poll interval is needed
+// before the next sync): false when watching is off, the reference is a
+// pinned version, the watch failed, or the registry answered at once
+// without a move (a registry that does not hold requests).
+func (f *Follower) watch(ctx context.Context) bool {
+	if f.opts.Watch <= 0 || f.ref.Alias == "" {
+		return false
+	}
+	start := time.Now()
+	wctx, cancel := context.WithTimeout(ctx, f.opts.Watch+10*time.Second)
+	defer cancel()
+	_, _, changed, err := f.client.WatchAlias(wctx, f.ref.Name, f.ref.Alias, f.etag, f.opts.Watch)
+	if err != nil {
+		if ctx.Err() == nil {
+			f.opts.Logger.Debug("alias watch failed; polling", "model", f.ref.Name, "ref", f.ref.String(), "err", err)
+		}
+		return false
+	}
+	return changed || time.Since(start) >= f.opts.Watch/2
 }
 
 func (f *Follower) lastFailed() bool {
