@@ -198,12 +198,19 @@ func run(cfg *config) error {
 	defer stopTracing(context.Background())
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	models := serve.NewManager(serve.ManagerOptions{Config: settings, Metrics: serve.NewMetrics(reg)})
+	var client *registry.Client
+	if cfg.registry != "" {
+		client = registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)})
+	}
+	models := serve.NewManager(serve.ManagerOptions{
+		Config: settings, Metrics: serve.NewMetrics(reg), Logger: logger,
+		RolloutStopped: reportRolloutStop(client, cfg.addr, logger),
+	})
 	defer models.Close()
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	follow, err := followFunc(cfg, settings, models, logger)
+	follow, err := followFunc(cfg, client, settings, models, logger)
 	if err != nil {
 		return err
 	}
@@ -306,22 +313,40 @@ func openPredictionLog(ctx context.Context, cfg *config, logger *slog.Logger) (*
 }
 
 // followFunc returns how to follow a registry reference, or nil when the
-// node follows none.
-func followFunc(cfg *config, settings *serve.Config, models *serve.Manager, logger *slog.Logger) (func(context.Context, registry.Ref), error) {
-	if len(cfg.refs) == 0 {
+// node has no registry.
+func followFunc(cfg *config, client *registry.Client, settings *serve.Config, models *serve.Manager, logger *slog.Logger) (func(context.Context, registry.Ref, string), error) {
+	if client == nil {
 		return nil, nil
 	}
 	cache, err := serve.OpenCache(cfg.cacheDir, cfg.cacheMaxBytes)
 	if err != nil {
 		return nil, err
 	}
-	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), &http.Client{Transport: otelhttp.NewTransport(http.DefaultTransport)})
-	return func(ctx context.Context, ref registry.Ref) {
+	return func(ctx context.Context, ref registry.Ref, role string) {
 		serve.NewFollower(ref, client, cache, models, serve.FollowOptions{
 			PollInterval: cfg.pollInterval,
 			Watch:        cfg.watch,
 			Gates:        serve.GatesFor(client, settings, ref.Name),
 			Logger:       logger,
+			Role:         role,
 		}).Run(ctx)
 	}, nil
+}
+
+// reportRolloutStop tells the registry when this node stops a canary or a
+// shadow, naming the node by host and address; nil without a registry.
+func reportRolloutStop(client *registry.Client, addr string, logger *slog.Logger) func(serve.RolloutEvent) {
+	if client == nil {
+		return nil
+	}
+	host, _ := os.Hostname()
+	node := host + " " + addr
+	return func(e serve.RolloutEvent) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		err := client.ReportRolloutStop(ctx, e.Model, registry.RolloutReport{Role: e.Role, Version: int(e.Version), Node: node, Reason: e.Reason})
+		if err != nil {
+			logger.Error("could not report the stopped rollout to the registry", "model", e.Model, "role", e.Role, "err", err)
+		}
+	}
 }

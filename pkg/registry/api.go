@@ -84,6 +84,7 @@ func NewHandler(svc *Service, opts APIOptions) http.Handler {
 	m.PUT("/aliases/:alias", write, a.setAlias)
 	m.DELETE("/aliases/:alias", write, a.deleteAlias)
 	m.GET("/events", read, a.listEvents)
+	m.POST("/rollout-events", read, a.recordRolloutStop)
 	m.GET("/policy", read, a.getPolicy)
 	m.PUT("/policy", admin, a.setPolicy)
 	m.POST("/versions/:ref/validations", write, a.recordValidation)

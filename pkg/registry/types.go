@@ -149,6 +149,8 @@ const (
 	EventPolicySet    = "policy_set"
 	// EventValidation: a validation report recorded on a version.
 	EventValidation = "validation"
+	// EventRolloutStopped: a serving node stopped a canary or a shadow by its rollback rules.
+	EventRolloutStopped = "rollout.stopped"
 )
 
 // Event is one entry of a model's append-only audit log.
@@ -171,6 +173,20 @@ type Event struct {
 	Report *validate.Report `json:"report,omitempty"`
 	// Policy is the new policy on policy_set events.
 	Policy *validate.Policy `json:"policy,omitempty"`
+	// Role, Node and Reason say, on rollout events, which part of the
+	// rollout stopped (canary, shadow), on which serving node, and why.
+	Role   string `json:"role,omitempty"`
+	Node   string `json:"node,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// RolloutReport is what a serving node reports when it stops a canary or a
+// shadow (POST /api/v1/models/{name}/rollout-events).
+type RolloutReport struct {
+	Role    string `json:"role"`
+	Version int    `json:"version"`
+	Node    string `json:"node"`
+	Reason  string `json:"reason"`
 }
 
 // ModelList is one page of models.

@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
@@ -37,6 +38,47 @@ type ModelConfig struct {
 	// IntraOpThreads is how many threads one ONNX Runtime Run may use; 0
 	// keeps the node's default (1: parallelism comes from concurrent Runs).
 	IntraOpThreads int `yaml:"intra_op_threads"`
+	// Canary sends a share of the model's requests to another version.
+	Canary *TrafficSplit `yaml:"canary"`
+	// Shadow mirrors a share of the model's requests to another version,
+	// whose answers are compared with the real ones and discarded.
+	Shadow *TrafficSplit `yaml:"shadow"`
+	// Sticky keeps a client on one side of the canary split.
+	Sticky *StickyConfig `yaml:"sticky"`
+	// Rollback stops the canary or the shadow when they misbehave.
+	Rollback RollbackRules `yaml:"rollback"`
+}
+
+// TrafficSplit names a registry reference (NAME@ALIAS or NAME@N) that
+// takes Percent percent of a model's traffic.
+type TrafficSplit struct {
+	Ref     string  `yaml:"ref"`
+	Percent float64 `yaml:"percent"`
+}
+
+// StickyConfig hashes the value of a request header (X-User-Id, ...), so
+// that one key always meets the same version.
+type StickyConfig struct {
+	Header string `yaml:"header"`
+}
+
+// RollbackRules stop a canary (traffic back to the primary) or a shadow at
+// once when one of them is broken; zero fields take the defaults.
+type RollbackRules struct {
+	// Enabled turns the rules off with false; default on.
+	Enabled *bool `yaml:"enabled"`
+	// Window is how many recent requests the rules judge; default 200.
+	Window int `yaml:"window"`
+	// MaxErrorRate: the canary's share of failed requests over the window; default 0.01.
+	MaxErrorRate float64 `yaml:"max_error_rate"`
+	// MaxP99Ratio: the canary's p99 over the primary's, each over the window; default 1.5.
+	MaxP99Ratio float64 `yaml:"max_p99_ratio"`
+	// MinAgreement: the share of shadow answers that agree with the primary's; default 0.95.
+	MinAgreement float64 `yaml:"min_agreement"`
+	// AbsTolerance and RelTolerance: numbers agree when |a-b| <= abs + rel*|b|;
+	// defaults 1e-5 and 1e-3. Classes and integers must be equal.
+	AbsTolerance float64 `yaml:"abs_tolerance"`
+	RelTolerance float64 `yaml:"rel_tolerance"`
 }
 
 // GatesConfig tunes the validation gates a node runs on each new version
@@ -110,6 +152,18 @@ func merge(own, d ModelConfig) ModelConfig {
 	merged := ModelConfig{
 		RequestTimeout: pick(own.RequestTimeout, d.RequestTimeout),
 		IntraOpThreads: pick(own.IntraOpThreads, d.IntraOpThreads),
+		Canary:         pick(own.Canary, d.Canary),
+		Shadow:         pick(own.Shadow, d.Shadow),
+		Sticky:         pick(own.Sticky, d.Sticky),
+		Rollback: RollbackRules{
+			Enabled:      own.Rollback.Enabled,
+			Window:       pick(own.Rollback.Window, d.Rollback.Window),
+			MaxErrorRate: pick(own.Rollback.MaxErrorRate, d.Rollback.MaxErrorRate),
+			MaxP99Ratio:  pick(own.Rollback.MaxP99Ratio, d.Rollback.MaxP99Ratio),
+			MinAgreement: pick(own.Rollback.MinAgreement, d.Rollback.MinAgreement),
+			AbsTolerance: pick(own.Rollback.AbsTolerance, d.Rollback.AbsTolerance),
+			RelTolerance: pick(own.Rollback.RelTolerance, d.Rollback.RelTolerance),
+		},
 		Batching: BatchingConfig{
 			Enabled:       own.Batching.Enabled,
 			MaxBatchSize:  pick(own.Batching.MaxBatchSize, d.Batching.MaxBatchSize),
@@ -120,6 +174,9 @@ func merge(own, d ModelConfig) ModelConfig {
 	}
 	if merged.Batching.Enabled == nil {
 		merged.Batching.Enabled = d.Batching.Enabled
+	}
+	if merged.Rollback.Enabled == nil {
+		merged.Rollback.Enabled = d.Rollback.Enabled
 	}
 	merged.Drift = d.Drift
 	if !reflect.ValueOf(own.Drift).IsZero() {
@@ -156,11 +213,30 @@ func (b BatchingConfig) BatchOptions() runtime.BatchOptions {
 	}
 }
 
-// Validate reports settings that make no sense, such as models the node does not serve.
+// Validate reports settings that make no sense, such as models the node
+// does not serve or traffic rules that do not add up.
 func (c *Config) Validate(served func(name string) bool) error {
-	for name := range c.Models {
+	for name, m := range c.Models {
 		if !served(name) {
 			return fmt.Errorf("config: model %q is not served (no --model or repository entry for it)", name)
+		}
+		for role, split := range map[string]*TrafficSplit{RoleCanary: m.Canary, RoleShadow: m.Shadow} {
+			if split == nil {
+				continue
+			}
+			ref, err := registry.ParseRef(split.Ref)
+			if err != nil {
+				return fmt.Errorf("config: model %q: %s.ref: %w", name, role, err)
+			}
+			if ref.Name != name {
+				return fmt.Errorf("config: model %q: %s.ref %q names another model", name, role, split.Ref)
+			}
+			if split.Percent <= 0 || split.Percent > 100 {
+				return fmt.Errorf("config: model %q: %s.percent %v: want more than 0 and at most 100", name, role, split.Percent)
+			}
+		}
+		if m.Sticky != nil && m.Sticky.Header == "" {
+			return fmt.Errorf("config: model %q: sticky.header is empty", name)
 		}
 	}
 	return nil

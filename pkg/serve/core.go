@@ -31,14 +31,18 @@ type Call struct {
 	Protocol string
 	// Received is when the front end began reading the request; zero means now.
 	Received time.Time
+	// Header returns a request header (gRPC: metadata) by name, for sticky
+	// traffic rules; nil when there are none.
+	Header func(name string) string
 }
 
-// Infer is the inference core that every front end calls: it finds the
-// version, runs the request through its batcher, applies classification,
-// hands the response to answer (which encodes and sends it), then feeds
-// drift monitoring and the prediction log. Metrics and statistics see every
-// request the same way whatever its protocol. A failure is returned as an
-// error whose class (classOf) gives its HTTP status and gRPC code.
+// Infer is the inference core that every front end calls: it picks the
+// version (a model's rollout may send the request to its canary), runs the
+// request through its batcher, applies classification, hands the response
+// to answer (which encodes and sends it), then feeds drift monitoring, the
+// prediction log and the rollout's shadow. Metrics and statistics see
+// every request the same way whatever its protocol. A failure is returned
+// as an error whose class (classOf) gives its HTTP status and gRPC code.
 func (s *Server) Infer(ctx context.Context, call Call, answer func(*oip.InferResponse) error) error {
 	start := call.Received
 	if start.IsZero() {
@@ -46,23 +50,52 @@ func (s *Server) Infer(ctx context.Context, call Call, answer func(*oip.InferRes
 	}
 	s.metrics.inFlight.Inc()
 	defer s.metrics.inFlight.Dec()
-	v, release, err := s.models.Acquire(call.Model, call.Version)
-	if err != nil {
-		s.metrics.observe("", "", classOf(err), call.Protocol, start)
-		return err
+	role, ro := RolePrimary, (*rollout)(nil)
+	if call.Version == "" {
+		if ro = s.models.rollout(call.Model); ro != nil {
+			role = ro.route(call.Header)
+		}
 	}
-	defer release()
-	err = s.run(ctx, v, call, start, answer)
-	class := classOf(err)
-	s.metrics.observe(v.Model, v.version, class, call.Protocol, start)
-	if err != nil {
-		v.stats.failed(time.Since(start))
+	err := s.inferAs(ctx, call, role, ro, start, answer)
+	if role == RoleCanary && classOf(err).http >= 500 {
+		// The canary failed where the primary may not: the client gets the
+		// primary's answer, the rollout counts the failure.
+		err = s.inferAs(ctx, call, RolePrimary, ro, start, answer)
 	}
 	return err
 }
 
-// run answers one request with version v.
-func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time, answer func(*oip.InferResponse) error) error {
+// inferAs answers the request with the version playing role (the primary
+// when no version plays it yet).
+func (s *Server) inferAs(ctx context.Context, call Call, role string, ro *rollout, start time.Time, answer func(*oip.InferResponse) error) error {
+	v, release, err := s.models.Acquire(slotOf(call.Model, role), call.Version)
+	if err != nil && role != RolePrimary {
+		role = RolePrimary
+		v, release, err = s.models.Acquire(call.Model, call.Version)
+	}
+	if err != nil {
+		s.metrics.observe("", "", classOf(err), call.Protocol, "", start)
+		return err
+	}
+	outputs, err := s.run(ctx, v, call, start, answer)
+	release()
+	class := classOf(err)
+	s.metrics.observe(v.Model, v.version, class, call.Protocol, role, start)
+	if err != nil {
+		v.stats.failed(time.Since(start))
+	}
+	if ro == nil {
+		return err
+	}
+	ro.record(role, v.version, class.http >= 500, time.Since(start))
+	if err == nil && role == RolePrimary && ro.mirrors() {
+		ro.offer(mirrored{req: call.Request, outputs: outputs, took: time.Since(start)})
+	}
+	return err
+}
+
+// run answers one request with version v and returns the model's outputs.
+func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time, answer func(*oip.InferResponse) error) ([]*oip.Tensor, error) {
 	req := call.Request
 	names := make([]string, len(req.Outputs))
 	for i, o := range req.Outputs {
@@ -70,16 +103,16 @@ func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time
 	}
 	outputs, timing, err := v.RunTimed(ctx, req.Inputs, names)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	s.traceRun(ctx, v, timing)
 	answers, err := classify(v, req, outputs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: v.version, ID: req.ID, Outputs: answers}
 	if err := answer(resp); err != nil {
-		return err
+		return nil, err
 	}
 	v.stats.succeeded(start, timing, time.Now(), rowsOf(req.Inputs))
 	if v.drift != nil {
@@ -95,7 +128,7 @@ func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time
 			Inputs: req.Inputs, Outputs: outputs, LatencySeconds: time.Since(start).Seconds(),
 		})
 	}
-	return nil
+	return outputs, nil
 }
 
 // rowsOf is the number of inferences a request asks for, as Triton counts

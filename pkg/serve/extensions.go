@@ -75,12 +75,12 @@ func (s *Server) statistics(name, version string) ([]ModelStats, error) {
 // countEarlyFailure counts a request that failed before reaching the core
 // (it could not be decoded) against the model it names, if served.
 func (s *Server) countEarlyFailure(call Call, err error, start time.Time) {
-	model, version := "", ""
+	model, version, role := "", "", ""
 	if v, getErr := s.models.Get(call.Model, call.Version); getErr == nil {
-		model, version = v.Model, v.version
+		model, version, role = v.Model, v.version, RolePrimary
 		v.stats.failed(time.Since(start))
 	}
-	s.metrics.observe(model, version, classOf(err), call.Protocol, start)
+	s.metrics.observe(model, version, classOf(err), call.Protocol, role, start)
 }
 
 // IndexEntry is one model version of the repository index.

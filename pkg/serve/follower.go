@@ -39,6 +39,11 @@ type FollowOptions struct {
 	// Gates check each new version on this node; nil accepts every version.
 	Gates  Gates
 	Logger *slog.Logger
+	// Role is the part the followed version plays in its model's rollout:
+	// RolePrimary (the default: it answers the model's requests), RoleCanary
+	// or RoleShadow (it is kept beside the primary, and the node is ready
+	// without it).
+	Role string
 }
 
 // Follower keeps one registry reference (name@alias or name@N) served: it
@@ -49,6 +54,7 @@ type FollowOptions struct {
 // follower retries with backoff.
 type Follower struct {
 	ref     registry.Ref
+	slot    string // where the manager keeps the followed version
 	client  *registry.Client
 	cache   *Cache
 	models  *Manager
@@ -72,10 +78,13 @@ func NewFollower(ref registry.Ref, client *registry.Client, cache *Cache, models
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	models.Expect(ref.Name)
+	slot := slotOf(ref.Name, opts.Role)
+	if slot == ref.Name {
+		models.Expect(ref.Name)
+	}
 	models.metrics.followed(ref.Name)
-	models.SetStatus(ref.Name, func(s *ModelStatus) { s.Ref = ref.String() })
-	return &Follower{ref: ref, client: client, cache: cache, models: models, opts: opts}
+	models.SetStatus(slot, func(s *ModelStatus) { s.Ref = ref.String() })
+	return &Follower{ref: ref, slot: slot, client: client, cache: cache, models: models, opts: opts}
 }
 
 // Run follows the reference until ctx ends.
@@ -130,7 +139,7 @@ func (f *Follower) watch(ctx context.Context) bool {
 }
 
 func (f *Follower) lastFailed() bool {
-	st, _ := f.models.Status(f.ref.Name)
+	st, _ := f.models.Status(f.slot)
 	return st.LastError != ""
 }
 
@@ -219,6 +228,9 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 	stage := time.Now()
 	candidate, err := f.models.NewVersion(v.Name, int64(v.Version), path, profile)
 	t.Load = time.Since(stage)
+	if candidate != nil {
+		candidate.slot = f.slot
+	}
 	if err != nil {
 		f.cache.Unpin(v.Digest)
 		f.models.metrics.loadFailed(f.ref.Name, "load")
@@ -234,7 +246,7 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 		stage = time.Now()
 		report, err := f.opts.Gates.Check(ctx, v, f.current, candidate.Runtime)
 		t.Validate = time.Since(stage)
-		f.models.SetStatus(f.ref.Name, func(s *ModelStatus) { s.LastReport = report })
+		f.models.SetStatus(f.slot, func(s *ModelStatus) { s.LastReport = report })
 		if err != nil {
 			return reject("validate", fmt.Errorf("%s failed validation on this node: %w", v.Ref(), err))
 		}
@@ -273,7 +285,7 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 
 func (f *Follower) fail(err error) {
 	f.opts.Logger.Error("model update failed; the current version keeps serving", "model", f.ref.Name, "ref", f.ref.String(), "err", err)
-	f.models.SetStatus(f.ref.Name, func(s *ModelStatus) {
+	f.models.SetStatus(f.slot, func(s *ModelStatus) {
 		s.LastError, s.LastErrorAt = err.Error(), time.Now()
 	})
 }

@@ -163,7 +163,8 @@ func (x *inferenceService) ModelStreamInfer(stream grpcpb.GRPCInferenceService_M
 
 func (x *inferenceService) infer(ctx context.Context, r *grpcpb.ModelInferRequest) (*grpcpb.ModelInferResponse, error) {
 	start := time.Now()
-	call := Call{Model: r.GetModelName(), Version: r.GetModelVersion(), Protocol: ProtocolGRPC, Received: start, RequestID: requestIDOf(ctx)}
+	call := Call{Model: r.GetModelName(), Version: r.GetModelVersion(), Protocol: ProtocolGRPC, Received: start, RequestID: metadataValue(ctx, "x-request-id"),
+		Header: func(name string) string { return metadataValue(ctx, name) }}
 	req, err := grpcpb.ToRequest(r)
 	if err != nil {
 		x.s.countEarlyFailure(call, err, start)
@@ -180,11 +181,11 @@ func (x *inferenceService) infer(ctx context.Context, r *grpcpb.ModelInferReques
 	return out, err
 }
 
-// requestIDOf is the caller's x-request-id metadata, or "".
-func requestIDOf(ctx context.Context) string {
+// metadataValue is the caller's metadata value for key (any case), or "".
+func metadataValue(ctx context.Context, key string) string {
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if ids := md.Get("x-request-id"); len(ids) > 0 {
-			return ids[0]
+		if vs := md.Get(key); len(vs) > 0 {
+			return vs[0]
 		}
 	}
 	return ""

@@ -24,7 +24,7 @@ const gzipResponseMin = 4 << 10
 // calls Infer, and encodes the answer or the error.
 func (s *Server) infer(c *gin.Context) {
 	start := time.Now()
-	call := Call{Model: c.Param("model"), Version: c.Param("version"), Protocol: ProtocolREST, Received: start, RequestID: c.GetHeader("X-Request-Id")}
+	call := Call{Model: c.Param("model"), Version: c.Param("version"), Protocol: ProtocolREST, Received: start, RequestID: c.GetHeader("X-Request-Id"), Header: c.GetHeader}
 	req, err := s.decodeRequest(c.Request)
 	if err != nil {
 		s.countEarlyFailure(call, err, start)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kilnml/kiln/pkg/drift"
+	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
@@ -29,6 +31,9 @@ type Version struct {
 	Outputs []oip.TensorMetadata
 
 	version string
+	// slot is where the manager keeps the version: the model's name, or
+	// NAME@ROLE for the canary and shadow versions of a rollout.
+	slot    string
 	batcher *runtime.Batcher
 	stats   *versionStats
 	drift   *driftRecorder // nil without a reference profile
@@ -73,6 +78,11 @@ type ManagerOptions struct {
 	Config *Config
 	// Metrics receives measurements; nil means metrics on a private registry.
 	Metrics *Metrics
+	// RolloutStopped, when set, hears of each canary or shadow that the
+	// rollback rules stop (kiln-serve reports it to the registry).
+	RolloutStopped func(RolloutEvent)
+	// Logger receives rollout decisions; nil means slog.Default().
+	Logger *slog.Logger
 }
 
 // Manager holds the model versions a node serves. Versions are swapped in
@@ -85,6 +95,7 @@ type Manager struct {
 	latest   map[string]*Version
 	expected map[string]bool
 	status   map[string]*ModelStatus
+	rollouts map[string]*rollout // models with a canary or a shadow
 	draining bool
 }
 
@@ -93,10 +104,20 @@ func NewManager(opts ManagerOptions) *Manager {
 	if opts.Metrics == nil {
 		opts.Metrics = NewMetrics(prometheus.NewRegistry())
 	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
 	m := &Manager{
 		opts: opts, metrics: opts.Metrics,
 		models: map[string]map[int64]*Version{}, latest: map[string]*Version{},
-		expected: map[string]bool{}, status: map[string]*ModelStatus{},
+		expected: map[string]bool{}, status: map[string]*ModelStatus{}, rollouts: map[string]*rollout{},
+	}
+	if c := opts.Config; c != nil {
+		for name := range c.Models {
+			if cfg := c.For(name); cfg.Canary != nil || cfg.Shadow != nil {
+				m.rollouts[name] = newRollout(name, cfg, opts.RolloutStopped, opts.Logger)
+			}
+		}
 	}
 	opts.Metrics.registry.MustRegister(newVersionCollector(m))
 	return m
@@ -122,7 +143,7 @@ func (m *Manager) newVersion(name string, number int64, path string, profile *dr
 	version := strconv.FormatInt(number, 10)
 	stats := newVersionStats(name, version)
 	v := &Version{
-		Model: name, Number: number, Runtime: rt, version: version, stats: stats,
+		Model: name, Number: number, Runtime: rt, version: version, stats: stats, slot: name,
 		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(name, version, stats)),
 		timeout: time.Duration(cfg.RequestTimeout),
 	}
@@ -178,8 +199,8 @@ func (m *Manager) Replace(v *Version, status func(*ModelStatus)) { m.install(v, 
 func (m *Manager) install(v *Version, replaceAll bool, status func(*ModelStatus)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.changeStatus(v.Model, status)
-	versions := m.models[v.Model]
+	m.changeStatus(v.slot, status)
+	versions := m.models[v.slot]
 	var retired []*Version
 	if replaceAll {
 		retired = slices.Collect(maps.Values(versions))
@@ -191,8 +212,8 @@ func (m *Manager) install(v *Version, replaceAll bool, status func(*ModelStatus)
 		versions = map[int64]*Version{}
 	}
 	versions[v.Number] = v
-	m.models[v.Model] = versions
-	m.latest[v.Model] = versions[slices.Max(slices.Collect(maps.Keys(versions)))]
+	m.models[v.slot] = versions
+	m.latest[v.slot] = versions[slices.Max(slices.Collect(maps.Keys(versions)))]
 	for _, old := range retired {
 		if old != v {
 			go m.retire(old)
@@ -202,7 +223,54 @@ func (m *Manager) install(v *Version, replaceAll bool, status func(*ModelStatus)
 
 func (m *Manager) retire(v *Version) {
 	v.retire()
+	for _, other := range m.all() {
+		if other.Model == v.Model && other.version == v.version {
+			return // the same version serves in another slot: its series go on
+		}
+	}
 	m.metrics.forget(v.Model, v.version)
+}
+
+// rollout returns the model's rollout, or nil when it has none.
+func (m *Manager) rollout(model string) *rollout { return m.rollouts[model] }
+
+// RolloutRef is a registry reference a node follows for a rollout role.
+type RolloutRef struct {
+	Ref  registry.Ref
+	Role string
+}
+
+// RolloutRefs lists the canary and shadow references of the configured rollouts.
+func (m *Manager) RolloutRefs() []RolloutRef {
+	var out []RolloutRef
+	for _, name := range slices.Sorted(maps.Keys(m.rollouts)) {
+		r := m.rollouts[name]
+		for role, split := range map[string]*TrafficSplit{RoleCanary: r.canary, RoleShadow: r.shadow} {
+			if split != nil {
+				ref, _ := registry.ParseRef(split.Ref) // checked by Config.Validate
+				out = append(out, RolloutRef{Ref: ref, Role: role})
+			}
+		}
+	}
+	return out
+}
+
+// RunShadows answers the mirrored requests of every rollout with a shadow, until ctx ends.
+func (m *Manager) RunShadows(ctx context.Context) {
+	for _, r := range m.rollouts {
+		if r.shadow != nil {
+			go r.runShadow(ctx, m)
+		}
+	}
+}
+
+// Rollout reports a model's rollout on this node; false when it has none.
+func (m *Manager) Rollout(model string) (RolloutReport, bool) {
+	r := m.rollouts[model]
+	if r == nil {
+		return RolloutReport{}, false
+	}
+	return r.reportNow(m), true
 }
 
 // Unload stops serving every version of a model: new requests for it fail

@@ -39,13 +39,13 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		registry: reg,
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kiln_inference_requests_total",
-			Help: "Inference requests by model, version, HTTP status code (for gRPC, that of the same kind of failure) and protocol (rest, grpc).",
-		}, []string{"model", "version", "code", "protocol"}),
+			Help: "Inference requests by model, version, HTTP status code (for gRPC, that of the same kind of failure), protocol (rest, grpc) and role (primary, canary; empty for an unknown model).",
+		}, []string{"model", "version", "code", "protocol", "role"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kiln_inference_request_duration_seconds",
-			Help:    "Time from receiving an inference request to writing its response.",
+			Help:    "Time from receiving an inference request to writing its response, by model, version and role (primary, canary).",
 			Buckets: latencyBuckets,
-		}, labels),
+		}, []string{"model", "version", "role"}),
 		queue: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "kiln_inference_queue_duration_seconds",
 			Help:    "Time a request waited in the model's queue before its batch ran.",
@@ -112,13 +112,13 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 // observe records one finished request of the given outcome. model and
 // version are "" when the request named no served model, which keeps label
 // values bounded.
-func (m *Metrics) observe(model, version string, outcome errorClass, protocol string, start time.Time) {
-	m.requests.WithLabelValues(model, version, statusText(outcome.http), protocol).Inc()
+func (m *Metrics) observe(model, version string, outcome errorClass, protocol, role string, start time.Time) {
+	m.requests.WithLabelValues(model, version, statusText(outcome.http), protocol, role).Inc()
 	if outcome.reason != "" {
 		m.failures.WithLabelValues(outcome.reason).Inc()
 	}
 	if model != "" {
-		m.duration.WithLabelValues(model, version).Observe(time.Since(start).Seconds())
+		m.duration.WithLabelValues(model, version, role).Observe(time.Since(start).Seconds())
 	}
 }
 
@@ -201,29 +201,64 @@ func (m *Metrics) forget(model, version string) {
 type versionCollector struct {
 	models          *Manager
 	pending, window *prometheus.Desc
+	// Rollouts: shadow agreement and latency gap, roles stopped, mirrored requests dropped.
+	agreement, gap, stopped, dropped *prometheus.Desc
 }
 
 func newVersionCollector(models *Manager) *versionCollector {
 	labels := []string{"model", "version"}
 	return &versionCollector{
-		models:  models,
-		pending: prometheus.NewDesc("kiln_inference_pending_requests", "Requests queued or running, per model version.", labels, nil),
-		window:  prometheus.NewDesc("kiln_drift_window_rows", "Rows in the open drift window, per model version.", labels, nil),
+		models:    models,
+		pending:   prometheus.NewDesc("kiln_inference_pending_requests", "Requests queued or running, per model version.", labels, nil),
+		window:    prometheus.NewDesc("kiln_drift_window_rows", "Rows in the open drift window, per model version.", labels, nil),
+		agreement: prometheus.NewDesc("kiln_rollout_shadow_agreement_ratio", "Share of the recent shadow answers that agree with the primary's, per model.", []string{"model"}, nil),
+		gap:       prometheus.NewDesc("kiln_rollout_shadow_latency_difference_seconds", "Mean shadow latency minus the primary's, per model.", []string{"model"}, nil),
+		stopped:   prometheus.NewDesc("kiln_rollout_stopped", "1 when the rollback rules stopped the model's canary or shadow (role) on this node.", []string{"model", "role"}, nil),
+		dropped:   prometheus.NewDesc("kiln_rollout_shadow_dropped_total", "Mirrored requests dropped because the shadow's queue was full, per model.", []string{"model"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *versionCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.pending
-	ch <- c.window
+	for _, d := range []*prometheus.Desc{c.pending, c.window, c.agreement, c.gap, c.stopped, c.dropped} {
+		ch <- d
+	}
 }
 
 // Collect implements prometheus.Collector.
 func (c *versionCollector) Collect(ch chan<- prometheus.Metric) {
+	// A version may serve in two slots of a rollout (primary and shadow):
+	// its series add them up.
+	type key struct{ model, version string }
+	pending, rows := map[key]float64{}, map[key]float64{}
 	for _, v := range c.models.all() {
-		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(v.batcher.Pending()), v.Model, v.version)
+		k := key{v.Model, v.version}
+		pending[k] += float64(v.batcher.Pending())
 		if v.drift != nil {
-			ch <- prometheus.MustNewConstMetric(c.window, prometheus.GaugeValue, float64(v.drift.monitor.Rows()), v.Model, v.version)
+			rows[k] += float64(v.drift.monitor.Rows())
+		}
+	}
+	for k, n := range pending {
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, n, k.model, k.version)
+	}
+	for k, n := range rows {
+		ch <- prometheus.MustNewConstMetric(c.window, prometheus.GaugeValue, n, k.model, k.version)
+	}
+	for name := range c.models.rollouts {
+		r, _ := c.models.Rollout(name)
+		for _, role := range []string{RoleCanary, RoleShadow} {
+			if (role == RoleCanary && r.Canary != nil) || (role == RoleShadow && r.Shadow != nil) {
+				_, stopped := r.Stopped[role]
+				ch <- prometheus.MustNewConstMetric(c.stopped, prometheus.GaugeValue, boolGauge(stopped), name, role)
+			}
+		}
+		if r.Shadow == nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(r.Dropped), name)
+		ch <- prometheus.MustNewConstMetric(c.gap, prometheus.GaugeValue, r.LatencyGap, name)
+		if r.Agreement != nil {
+			ch <- prometheus.MustNewConstMetric(c.agreement, prometheus.GaugeValue, *r.Agreement, name)
 		}
 	}
 }

@@ -50,9 +50,10 @@ type RepositoryOptions struct {
 	Dir string
 	// Refs are models followed from a registry.
 	Refs []registry.Ref
-	// Follow keeps ref's model served at the version its alias names until
-	// ctx ends; it is needed when Refs is not empty.
-	Follow func(ctx context.Context, ref registry.Ref)
+	// Follow keeps ref's model served at the version its alias names, in
+	// role (RolePrimary, or a rollout's RoleCanary or RoleShadow), until ctx
+	// ends; it is needed when Refs is not empty or a rollout is configured.
+	Follow func(ctx context.Context, ref registry.Ref, role string)
 	// Logger receives a warning per config.pbtxt setting Kiln ignores; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -76,11 +77,18 @@ func (r *Repository) Start(ctx context.Context) error {
 	if err := r.load(srcs); err != nil {
 		return err
 	}
+	if len(r.models.RolloutRefs()) > 0 && r.opts.Follow == nil {
+		return fmt.Errorf("a canary or a shadow follows a registry alias: start kiln-serve with --registry")
+	}
+	r.models.RunShadows(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ref := range r.opts.Refs {
 		r.models.Expect(ref.Name)
-		r.follow(ref)
+		r.follow(ref, RolePrimary)
+	}
+	for _, rr := range r.models.RolloutRefs() {
+		r.follow(rr.Ref, rr.Role)
 	}
 	return nil
 }
@@ -104,19 +112,20 @@ func (r *Repository) sources(name string) ([]Source, error) {
 	return slices.DeleteFunc(all, func(s Source) bool { return s.Name != name }), nil
 }
 
-// follow starts following ref unless it is followed already; r.mu is held.
-func (r *Repository) follow(ref registry.Ref) {
-	if r.following[ref.Name] != nil {
+// follow starts following ref in role unless it is followed already; r.mu is held.
+func (r *Repository) follow(ref registry.Ref, role string) {
+	slot := slotOf(ref.Name, role)
+	if r.following[slot] != nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	f := &follower{cancel: cancel, done: make(chan struct{})}
-	r.following[ref.Name] = f
+	r.following[slot] = f
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		defer close(f.done)
-		r.opts.Follow(ctx, ref)
+		r.opts.Follow(ctx, ref, role)
 	}()
 }
 
@@ -134,7 +143,7 @@ func (r *Repository) Load(_ context.Context, name string) error {
 	if ref, ok := r.ref(name); ok {
 		r.models.Expect(name)
 		r.mu.Lock()
-		r.follow(ref)
+		r.follow(ref, RolePrimary)
 		r.mu.Unlock()
 		return nil
 	}
@@ -167,18 +176,27 @@ func (r *Repository) load(srcs []Source) error {
 	return nil
 }
 
-// Unload stops serving the model (and following its alias).
+// Unload stops serving the model (and following its alias, and its
+// rollout's canary and shadow).
 func (r *Repository) Unload(_ context.Context, name string) error {
-	r.mu.Lock()
-	f := r.following[name]
-	delete(r.following, name)
-	r.mu.Unlock()
-	if f != nil {
-		f.cancel()
-		<-f.done // it swaps in nothing more
+	followed := false
+	for _, role := range []string{RolePrimary, RoleCanary, RoleShadow} {
+		slot := slotOf(name, role)
+		r.mu.Lock()
+		f := r.following[slot]
+		delete(r.following, slot)
+		r.mu.Unlock()
+		if f != nil {
+			f.cancel()
+			<-f.done // it swaps in nothing more
+			followed = true
+		}
+		if role != RolePrimary {
+			r.models.Unload(slot)
+		}
 	}
 	err := r.models.Unload(name)
-	if f != nil {
+	if followed {
 		return nil // a follower that had not loaded a version yet leaves nothing to unload
 	}
 	return err

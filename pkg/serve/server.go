@@ -103,6 +103,7 @@ func (s *Server) routes() *gin.Engine {
 	}
 	s.extensionRoutes(v2)
 	v2.GET("/models/:model/status", s.modelStatus)
+	v2.GET("/models/:model/rollout", s.modelRollout)
 	v2.GET("/models/:model/drift", s.modelDrift)
 	v2.GET("/models/:model/versions/:version/drift", s.modelDrift)
 	return e
@@ -143,6 +144,15 @@ func (s *Server) modelStatus(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) modelRollout(c *gin.Context) {
+	r, ok := s.models.Rollout(c.Param("model"))
+	if !ok {
+		s.fail(c, fmt.Errorf("%w: model %q has no canary or shadow on this node: set canary or shadow for it in --config", ErrModelNotFound, c.Param("model")))
+		return
+	}
+	c.JSON(http.StatusOK, r)
 }
 
 func (s *Server) modelDrift(c *gin.Context) {

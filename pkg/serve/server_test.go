@@ -153,8 +153,8 @@ func TestMetadataAndHealth(t *testing.T) {
 	}
 	metrics := get(t, ts.URL+"/metrics")
 	for _, want := range []string{
-		`kiln_inference_requests_total{code="200",model="multi",protocol="rest",version="1"} 1`,
-		`kiln_inference_request_duration_seconds_count{model="multi",version="1"} 1`,
+		`kiln_inference_requests_total{code="200",model="multi",protocol="rest",role="primary",version="1"} 1`,
+		`kiln_inference_request_duration_seconds_count{model="multi",role="primary",version="1"} 1`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)

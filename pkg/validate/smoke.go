@@ -63,7 +63,7 @@ func nonFinite(t *oip.Tensor) string {
 	if !isFloat(t.Datatype) {
 		return ""
 	}
-	vs, err := floats(t)
+	vs, err := oip.Float64s(t)
 	if err != nil {
 		return fmt.Sprintf("output %s: %v", t.Name, err)
 	}
@@ -120,11 +120,11 @@ func compareExpected(expected, actual []*oip.Tensor, tol float64) (worst float64
 // maxDiff returns the largest absolute element difference of two numeric
 // tensors of the same shape, and where it is.
 func maxDiff(a, e *oip.Tensor) (float64, int, error) {
-	av, err := floats(a)
+	av, err := oip.Float64s(a)
 	if err != nil {
 		return 0, 0, err
 	}
-	ev, err := floats(e)
+	ev, err := oip.Float64s(e)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expected output %s: %v", e.Name, err)
 	}

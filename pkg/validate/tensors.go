@@ -7,66 +7,6 @@ import (
 	"github.com/kilnml/kiln/pkg/oip"
 )
 
-// floats returns the elements of a numeric or BOOL tensor as float64.
-func floats(t *oip.Tensor) ([]float64, error) {
-	switch t.Datatype {
-	case oip.Bool:
-		return convert[bool](t, func(b bool) float64 {
-			if b {
-				return 1
-			}
-			return 0
-		})
-	case oip.Uint8:
-		return convert(t, func(v uint8) float64 { return float64(v) })
-	case oip.Uint16:
-		return convert(t, func(v uint16) float64 { return float64(v) })
-	case oip.Uint32:
-		return convert(t, func(v uint32) float64 { return float64(v) })
-	case oip.Uint64:
-		return convert(t, func(v uint64) float64 { return float64(v) })
-	case oip.Int8:
-		return convert(t, func(v int8) float64 { return float64(v) })
-	case oip.Int16:
-		return convert(t, func(v int16) float64 { return float64(v) })
-	case oip.Int32:
-		return convert(t, func(v int32) float64 { return float64(v) })
-	case oip.Int64:
-		return convert(t, func(v int64) float64 { return float64(v) })
-	case oip.FP32:
-		return convert(t, func(v float32) float64 { return float64(v) })
-	case oip.FP64:
-		return oip.Values[float64](t)
-	case oip.FP16, oip.BF16:
-		bits, err := oip.HalfBits(t)
-		if err != nil {
-			return nil, err
-		}
-		widen := oip.Float16ToFloat32
-		if t.Datatype == oip.BF16 {
-			widen = oip.BFloat16ToFloat32
-		}
-		out := make([]float64, len(bits))
-		for i, b := range bits {
-			out[i] = float64(widen(b))
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("tensor %q: %s is not numeric", t.Name, t.Datatype)
-}
-
-func convert[T oip.Element](t *oip.Tensor, f func(T) float64) ([]float64, error) {
-	vs, err := oip.Values[T](t)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float64, len(vs))
-	for i, v := range vs {
-		out[i] = f(v)
-	}
-	return out, nil
-}
-
 // isFloat reports whether a datatype can hold NaN or infinity.
 func isFloat(d oip.Datatype) bool {
 	return d == oip.FP16 || d == oip.BF16 || d == oip.FP32 || d == oip.FP64
