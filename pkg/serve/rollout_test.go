@@ -2,8 +2,8 @@ package serve_test
 
 import (
 	"context"
-	"log/slog"
 	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
