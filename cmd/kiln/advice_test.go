@@ -226,6 +226,8 @@ func TestErrorAdviceNamesOwnFlags(t *testing.T) {
 		{"push: too few arguments", []string{"push", "m"}},
 		{"alias set: refused by the gates", []string{"alias", "set", "gated", "production", "1"}},
 		{"alias set: bad version", []string{"alias", "set", "gated", "production", "one"}},
+		{"alias set: bad canary share", []string{"alias", "set", "gated", "production", "1", "--canary", "150"}},
+		{"rollout status: bad name", []string{"rollout", "status", "Bad/Name"}},
 		{"alias rm: bad name", []string{"alias", "rm", "Bad/Name", "production"}},
 		{"alias ls: bad name", []string{"alias", "ls", "Bad/Name"}},
 		{"alias history: bad name", []string{"alias", "history", "Bad/Name", "production"}},

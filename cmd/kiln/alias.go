@@ -37,6 +37,7 @@ func (e *expectFlag) bind(c *cobra.Command, what string) {
 func aliasSetCommand(g *globals) *cobra.Command {
 	var expect expectFlag
 	var force bool
+	var canary float64
 	c := &cobra.Command{
 		Use:   "set NAME ALIAS VERSION",
 		Short: "Point ALIAS at VERSION (a protected alias only if VERSION passes the policy's gates)",
@@ -52,6 +53,12 @@ func aliasSetCommand(g *globals) *cobra.Command {
 			}
 			if err := registry.ValidateAlias(alias); err != nil {
 				return usage(c, err)
+			}
+			if c.Flags().Changed("canary") {
+				if canary <= 0 || canary > 100 {
+					return usage(c, fmt.Errorf("--canary %v: want a percentage above 0 and at most 100", canary))
+				}
+				return setCanary(c, g, name, alias, version, canary)
 			}
 			a, err := g.client().MoveAlias(c.Context(), name, alias, registry.SetAliasRequest{Version: version, Expect: expect.v, Force: force})
 			var refused *registry.APIError
@@ -75,6 +82,7 @@ func aliasSetCommand(g *globals) *cobra.Command {
 	}
 	expect.bind(c, "move")
 	c.Flags().BoolVar(&force, "force", false, "move a protected alias even if the version fails its gates (admin token; audited)")
+	c.Flags().Float64Var(&canary, "canary", 0, "instead of moving ALIAS, point the "+canaryAlias+" alias at VERSION and print how serving nodes send PERCENT of the traffic to it, and how to promote or stop it")
 	return c
 }
 

@@ -72,6 +72,8 @@ func eventDetail(e registry.Event) string {
 		return fmt.Sprintf("%s: %d -> removed", e.Alias, e.From)
 	case registry.EventVersionUpdate:
 		return joinMap(e.Metrics) + " " + joinMap(e.Tags)
+	case registry.EventRolloutStopped:
+		return fmt.Sprintf("%s stopped on %s: %s", e.Role, e.Node, e.Reason)
 	}
 	return ""
 }

@@ -68,7 +68,8 @@ func newRoot() *cobra.Command {
   tables scored with a model  batch (CSV, JSONL, Parquet; local or s3://),
                               evaluate (metrics on labelled data), profile
                               (reference data for drift detection)
-  serving nodes               predict (one request), bench (load test)
+  serving nodes               predict (one request), bench (load test),
+                              rollout (canaries and shadows across the nodes)
 
 The registry comes from --registry or KILN_REGISTRY, the token from KILN_TOKEN.`,
 		SilenceUsage:  true,
@@ -81,7 +82,7 @@ The registry comes from --registry or KILN_REGISTRY, the token from KILN_TOKEN.`
 	root.PersistentFlags().StringVar(&g.registry, "registry", def, "registry URL ($KILN_REGISTRY); the token comes from $KILN_TOKEN")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON instead of a table")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{c.CommandPath(), err} })
-	root.AddCommand(pushCommand(g), modelsCommand(g), versionsCommand(g), showCommand(g), aliasCommand(g), pullCommand(g), eventsCommand(g))
+	root.AddCommand(pushCommand(g), modelsCommand(g), versionsCommand(g), showCommand(g), aliasCommand(g), pullCommand(g), eventsCommand(g), rolloutCommand(g))
 	root.AddCommand(batchCommand(g), evaluateCommand(g), profileCommand(g))
 	root.AddCommand(benchCommand(g), predictCommand(g))
 	root.AddCommand(policyCommand(g), validateCommand(g))

@@ -150,6 +150,10 @@ func (f *Follower) sync(ctx context.Context) error {
 	target := f.ref.Version
 	if f.ref.Alias != "" {
 		a, etag, changed, err := f.client.AliasIfChanged(ctx, f.ref.Name, f.ref.Alias, f.etag)
+		if errors.Is(err, registry.ErrNotFound) && f.slot != f.ref.Name {
+			f.retireRole() // the rollout's alias is gone: so is its traffic
+			return nil
+		}
 		if err != nil {
 			return fmt.Errorf("ask the registry for %s: %w", f.ref, err)
 		}
@@ -281,6 +285,19 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 	f.opts.Logger.Info("model version swapped in", "model", v.Name, "version", v.Version, "from", t.From,
 		"download_s", t.Download.Seconds(), "load_s", t.Load.Seconds(), "validate_s", t.Validate.Seconds(), "warmup_s", t.Warmup.Seconds())
 	return nil
+}
+
+// retireRole stops serving a canary or shadow version whose alias was
+// removed, so that its traffic goes back to the primary.
+func (f *Follower) retireRole() {
+	if f.current == nil {
+		return
+	}
+	if err := f.models.Unload(f.slot); err == nil {
+		f.opts.Logger.Info("rollout alias removed: its version no longer takes traffic", "model", f.ref.Name, "ref", f.ref.String(), "version", f.current.Version)
+	}
+	f.cache.Unpin(f.current.Digest)
+	f.current, f.etag, f.target = nil, "", 0
 }
 
 func (f *Follower) fail(err error) {

@@ -305,3 +305,28 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return http.DefaultTransport.RoundTrip(r)
 }
+
+// TestRemovingTheCanaryAliasStopsIt removes the candidate alias (kiln alias
+// rm NAME candidate): the node stops sending the canary traffic.
+func TestRemovingTheCanaryAliasStopsIt(t *testing.T) {
+	client := rolloutRegistry(t)
+	models, c := startRollout(t, client, serve.ModelConfig{Canary: &serve.TrafficSplit{Ref: "adder@candidate", Percent: 50}})
+	if err := client.DeleteAlias(context.Background(), "adder", "candidate", nil); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := models.Get("adder@canary", ""); err != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the canary version still serves after its alias was removed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for range 200 {
+		if v := answeredBy(t, c, adderRequest(1), 1); v != 1 {
+			t.Fatalf("version %d answered after the canary alias was removed", v)
+		}
+	}
+}
