@@ -74,7 +74,11 @@ func main() {
 		os.Exit(2)
 	}
 	if cfg.checkConfig {
-		if _, err := serve.LoadConfig(cfg.config); err != nil {
+		settings, err := serve.LoadConfig(cfg.config)
+		if err == nil {
+			err = settings.Validate(func(string) bool { return true })
+		}
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "kiln-serve:", err)
 			os.Exit(1)
 		}

@@ -67,6 +67,12 @@ func TestFullValues(t *testing.T) {
 	if batching["max_batch_size"] != float64(32) || batching["max_queue_delay"] != "5ms" {
 		t.Errorf("iris settings file batching = %v", batching)
 	}
+	irisCfg := cfg["models"].(map[string]any)["iris"].(map[string]any)
+	canary, _ := irisCfg["canary"].(map[string]any)
+	sticky, _ := irisCfg["sticky"].(map[string]any)
+	if canary["ref"] != "iris@candidate" || canary["percent"] != float64(10) || sticky["header"] != "X-User-Id" || irisCfg["shadow"] == nil || irisCfg["rollback"] == nil {
+		t.Errorf("iris settings file rollout = canary %v, shadow %v, sticky %v, rollback %v", canary, irisCfg["shadow"], sticky, irisCfg["rollback"])
+	}
 	defaults, _ := cfg["defaults"].(map[string]any)
 	if defaults["request_timeout"] != "30s" {
 		t.Errorf("iris settings file defaults = %v, want serve.modelDefaults", defaults)
