@@ -260,6 +260,9 @@ func (r *rollout) runShadow(ctx context.Context, models *Manager) {
 			return
 		case m = <-r.mirror:
 		}
+		if !r.waitForIdlePrimary(ctx, models) {
+			return
+		}
 		v, release, err := models.Acquire(slotOf(r.model, RoleShadow), "")
 		if err != nil {
 			continue // no shadow version loaded yet
@@ -289,6 +292,24 @@ func (r *rollout) runShadow(ctx context.Context, models *Manager) {
 			r.stopLocked(RoleShadow, v.version, fmt.Sprintf("shadow agreement: %d of the last %d answers agree with the primary (less than %g%%)", agreed, seen, 100*r.rules.MinAgreement))
 		}
 		r.mu.Unlock()
+	}
+}
+
+// waitForIdlePrimary waits until the primary version has a free instance
+// (no request queued beyond those running), so that the shadow runs on
+// spare capacity only; meanwhile the mirror queue fills and drops. It
+// returns false when ctx ends.
+func (r *rollout) waitForIdlePrimary(ctx context.Context, models *Manager) bool {
+	for {
+		v, err := models.Get(r.model, "")
+		if err != nil || v.batcher.Pending() < int64(v.batcher.Options().Instances) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(time.Millisecond):
+		}
 	}
 }
 
