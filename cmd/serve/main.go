@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -41,6 +42,7 @@ var version = "dev"
 type config struct {
 	addr            string
 	grpcAddr        string
+	pprofAddr       string
 	modelControl    string
 	models          flagenv.Strings
 	sources         []serve.Source
@@ -107,6 +109,7 @@ func parseFlags(args []string) (*config, error) {
 	fs := flag.NewFlagSet("kiln-serve", flag.ContinueOnError)
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8000", "listen address")
 	fs.StringVar(&cfg.grpcAddr, "grpc-addr", "127.0.0.1:8001", "gRPC listen address (inference.GRPCInferenceService); empty turns gRPC off")
+	fs.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve Go's profiles (/debug/pprof/) on this address, for profiling under load; empty: off")
 	fs.StringVar(&cfg.modelControl, "model-control", "none", "none, or explicit: clients may load and unload models (the repository extension)")
 	fs.Var(&cfg.models, "model", "NAME=PATH.onnx (a local file, version 1) or NAME@ALIAS / NAME@N (from --registry); repeatable")
 	fs.StringVar(&cfg.repository, "model-repository", "", "serve every DIR/NAME/VERSION/model.onnx")
@@ -270,6 +273,14 @@ func run(cfg *config) error {
 		go func() { served <- grpcServer.Serve(gln) }()
 		logger.Info("serving gRPC", "addr", gln.Addr().String())
 	}
+	if cfg.pprofAddr != "" {
+		pln, err := net.Listen("tcp", cfg.pprofAddr)
+		if err != nil {
+			return fmt.Errorf("--pprof-addr: %w", err)
+		}
+		go http.Serve(pln, profilingHandler())
+		logger.Info("serving profiles", "addr", pln.Addr().String())
+	}
 	logger.Info("serving", "addr", ln.Addr().String(), "onnxruntime", runtime.Version())
 
 	select {
@@ -295,6 +306,17 @@ func run(cfg *config) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// profilingHandler serves Go's runtime profiles under /debug/pprof/.
+func profilingHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // openPredictionLog opens the prediction log when --prediction-log-dir is set.
