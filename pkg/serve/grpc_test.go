@@ -20,7 +20,6 @@ import (
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/oip/grpcpb"
 	"github.com/kilnml/kiln/pkg/onnx"
-	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 )
 
@@ -28,15 +27,7 @@ import (
 // of the inference service and the connection.
 func startGRPC(t testing.TB, opts serve.Options, models map[string]*onnx.Model) (grpcpb.GRPCInferenceServiceClient, *grpc.ClientConn) {
 	t.Helper()
-	if err := runtime.Init(testenv.ORTLibrary(t)); err != nil {
-		t.Fatal(err)
-	}
-	mgr := serve.NewManager(serve.ManagerOptions{})
-	for name, m := range models {
-		if err := mgr.Load(serve.Source{Name: name, Version: 1, Path: testenv.WriteModel(t, m)}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	mgr := loadModels(t, models)
 	return serveGRPC(t, serve.NewServer(mgr, opts), mgr)
 }
 

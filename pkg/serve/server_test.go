@@ -23,8 +23,8 @@ import (
 	"github.com/kilnml/kiln/pkg/serve"
 )
 
-// startServer serves the given models (name -> model, version 1) on a loopback port.
-func startServer(t testing.TB, opts serve.Options, models map[string]*onnx.Model) (*httptest.Server, *oip.Client) {
+// loadModels returns a manager serving the given models (name -> model, version 1).
+func loadModels(t testing.TB, models map[string]*onnx.Model) *serve.Manager {
 	t.Helper()
 	if err := runtime.Init(testenv.ORTLibrary(t)); err != nil {
 		t.Fatal(err)
@@ -35,6 +35,13 @@ func startServer(t testing.TB, opts serve.Options, models map[string]*onnx.Model
 			t.Fatal(err)
 		}
 	}
+	return mgr
+}
+
+// startServer serves the given models (name -> model, version 1) on a loopback port.
+func startServer(t testing.TB, opts serve.Options, models map[string]*onnx.Model) (*httptest.Server, *oip.Client) {
+	t.Helper()
+	mgr := loadModels(t, models)
 	ts := httptest.NewServer(serve.NewServer(mgr, opts).Handler())
 	t.Cleanup(func() {
 		ts.Close()
