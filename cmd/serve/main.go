@@ -61,6 +61,9 @@ type config struct {
 	predLogS3       string
 	s3Endpoint      string
 	checkConfig     bool
+	advertiseAddr   string
+	nodeID          string
+	heartbeat       time.Duration
 }
 
 func main() {
@@ -109,6 +112,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.cacheDir, "cache-dir", defaultCacheDir(), "where models downloaded from the registry are kept")
 	fs.Int64Var(&cfg.cacheMaxBytes, "cache-max-bytes", 10<<30, "evict cached models not in use beyond this size")
 	fs.DurationVar(&cfg.pollInterval, "poll-interval", 5*time.Second, "how often to ask the registry whether an alias moved")
+	fs.StringVar(&cfg.advertiseAddr, "advertise-addr", "", "URL the registry's console reaches this node at (default: from --addr)")
+	fs.StringVar(&cfg.nodeID, "node-id", "", "this node's name in the registry (default: host name and port)")
+	fs.DurationVar(&cfg.heartbeat, "heartbeat-interval", 5*time.Second, "how often to report to --registry; 0 turns reports off")
 	fs.StringVar(&cfg.config, "config", "", "per-model settings (batching, timeouts) in YAML")
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
@@ -258,6 +264,9 @@ func run(cfg *config) error {
 		logger.Info("serving gRPC", "addr", gln.Addr().String())
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "onnxruntime", runtime.Version())
+	if cfg.registry != "" && cfg.heartbeat > 0 {
+		go newReporter(cfg, ln.Addr().String(), models, logger).Run(ctx)
+	}
 
 	select {
 	case err := <-served:
@@ -321,4 +330,36 @@ func followFunc(cfg *config, settings *serve.Config, models *serve.Manager, logg
 			Logger:       logger,
 		}).Run(ctx)
 	}, nil
+}
+
+// newReporter returns the reporter of this node's heartbeats to --registry.
+func newReporter(cfg *config, listenAddr string, models *serve.Manager, logger *slog.Logger) *serve.Reporter {
+	host, _ := os.Hostname()
+	addr := advertised(cfg.advertiseAddr, listenAddr, host)
+	id := cfg.nodeID
+	if id == "" {
+		id = host + ":" + addr[strings.LastIndex(addr, ":")+1:]
+	}
+	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), nil)
+	return serve.NewReporter(client, models, serve.HeartbeatOptions{Node: id, Address: addr, Interval: cfg.heartbeat, Build: version, Logger: logger})
+}
+
+// advertised returns the base URL the node reports: --advertise-addr
+// (http:// added when it has no scheme), else the listen address, with
+// the host name in place of an unspecified address such as 0.0.0.0.
+func advertised(flagValue, listenAddr, hostname string) string {
+	if flagValue != "" {
+		if !strings.Contains(flagValue, "://") {
+			flagValue = "http://" + flagValue
+		}
+		return strings.TrimSuffix(flagValue, "/")
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return "http://" + listenAddr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = hostname
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
