@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"slices"
@@ -20,9 +22,10 @@ import (
 // How much of a model's audit log its page reads: the newest events, from
 // which the alias history is drawn too (kiln alias history has the rest).
 const (
-	eventsShown  = 100
-	eventsRead   = 500
-	metricsShown = 6
+	eventsShown     = 100
+	eventsRead      = 300
+	metricsShown    = 6
+	versionsPerPage = 100
 )
 
 // modelRow is one line of the models page.
@@ -115,6 +118,9 @@ type modelData struct {
 	Drift    driftState
 	// Moved names the alias the viewer just moved.
 	Moved *registry.Alias
+	// Older and Newer are the "before" values of the neighbouring pages
+	// of versions (0: none).
+	Older, Newer int
 }
 
 // versionRow is one line of a model's versions table.
@@ -150,10 +156,26 @@ func (c *console) modelPage(w http.ResponseWriter, r *http.Request) {
 		v := n.Models[0].Version
 		served[v] = append(served[v], n.Node)
 	}
-	versions, err := c.allVersions(ctx, name)
+	before := m.LatestVersion + 1
+	if s := r.URL.Query().Get("before"); s != "" {
+		if before, err = strconv.Atoi(s); err != nil || before < 2 {
+			c.fail(w, r, &pageError{status: http.StatusBadRequest, msg: "before: want a version number above 1"})
+			return
+		}
+	}
+	after := max(before-1-versionsPerPage, 0)
+	list, err := c.svc.ListVersions(ctx, name, registry.Page{Token: strconv.Itoa(after), Size: before - 1 - after})
 	if err != nil {
 		c.fail(w, r, err)
 		return
+	}
+	// Deleted versions are skipped, so the page may reach past before.
+	versions := slices.DeleteFunc(list.Versions, func(v registry.Version) bool { return v.Version >= before })
+	if after > 0 {
+		d.Older = after + 1
+	}
+	if before <= m.LatestVersion {
+		d.Newer = min(before+versionsPerPage, m.LatestVersion+1)
 	}
 	metrics := map[string]bool{}
 	d.Versions = make([]versionRow, len(versions))
@@ -185,23 +207,6 @@ func (c *console) modelPage(w http.ResponseWriter, r *http.Request) {
 		d.Policy = string(y)
 	}
 	c.render(w, r, http.StatusOK, "model", name, "models", d)
-}
-
-// allVersions reads every live version of a model, oldest first.
-func (c *console) allVersions(ctx context.Context, name string) ([]registry.Version, error) {
-	var out []registry.Version
-	p := registry.Page{Size: 1000}
-	for {
-		list, err := c.svc.ListVersions(ctx, name, p)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, list.Versions...)
-		if list.NextPageToken == "" {
-			return out, nil
-		}
-		p.Token = list.NextPageToken
-	}
 }
 
 // versionData is the version page's data.
@@ -321,7 +326,7 @@ func (c *console) profileCharts(ctx context.Context, v *registry.Version) (chart
 	if v.ReferenceProfile == nil {
 		return nil, 0, "This version has no reference profile (kiln push --reference), so its traffic is not checked for drift."
 	}
-	data, err := c.svc.ReadReferenceProfile(ctx, v)
+	data, err := c.readBlob(ctx, *v.ReferenceProfile)
 	if err == nil {
 		var p *drift.Profile
 		if p, err = drift.ParseProfile(data); err == nil {
@@ -341,6 +346,22 @@ func (c *console) profileCharts(ctx context.Context, v *registry.Version) (chart
 	}
 	c.log.Warn("console: reference profile unreadable", "model", v.Name, "version", v.Version, "err", err)
 	return nil, 0, "The reference profile could not be read: " + err.Error()
+}
+
+// maxProfileBytes bounds a reference profile the console reads.
+const maxProfileBytes = 64 << 20
+
+// readBlob reads a whole (small) blob.
+func (c *console) readBlob(ctx context.Context, b registry.Blob) ([]byte, error) {
+	if b.Size > maxProfileBytes {
+		return nil, fmt.Errorf("%s is %d bytes, over the console's %d MiB", b.Digest, b.Size, maxProfileBytes>>20)
+	}
+	rc, err := c.svc.OpenBlob(ctx, b.Digest, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 func (c *console) nodesPage(w http.ResponseWriter, r *http.Request) {
