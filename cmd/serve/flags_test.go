@@ -56,6 +56,12 @@ func TestAdvertisedAddress(t *testing.T) {
 			t.Errorf("advertised(%q, %q) = %q, want %q", tc.flag, tc.listen, got, tc.want)
 		}
 	}
+	if got := defaultNodeID("node-1", "http://10.0.0.7:9000"); got != "node-1:9000" {
+		t.Errorf("node id with a port: %q", got)
+	}
+	if got := defaultNodeID("node-1", "https://serve.example.org"); got != "node-1" {
+		t.Errorf("node id without a port: %q", got)
+	}
 	t.Setenv("KILN_HEARTBEAT_INTERVAL", "2s")
 	t.Setenv("KILN_ADVERTISE_ADDR", "http://10.0.0.7:8000")
 	cfg, err := parseFlags([]string{"--model", "m=m.onnx"})

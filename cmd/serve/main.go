@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -338,10 +339,19 @@ func newReporter(cfg *config, listenAddr string, models *serve.Manager, logger *
 	addr := advertised(cfg.advertiseAddr, listenAddr, host)
 	id := cfg.nodeID
 	if id == "" {
-		id = host + ":" + addr[strings.LastIndex(addr, ":")+1:]
+		id = defaultNodeID(host, addr)
 	}
 	client := registry.NewClient(cfg.registry, os.Getenv("KILN_TOKEN"), nil)
 	return serve.NewReporter(client, models, serve.HeartbeatOptions{Node: id, Address: addr, Interval: cfg.heartbeat, Build: version, Logger: logger})
+}
+
+// defaultNodeID names a node by its host name and the port of its
+// advertised URL, if that has one.
+func defaultNodeID(hostname, advertised string) string {
+	if u, err := url.Parse(advertised); err == nil && u.Port() != "" {
+		return hostname + ":" + u.Port()
+	}
+	return hostname
 }
 
 // advertised returns the base URL the node reports: --advertise-addr

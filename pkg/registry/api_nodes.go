@@ -9,6 +9,8 @@ import (
 )
 
 // reportNode records a serving node's heartbeat (PUT /api/v1/nodes/{node}).
+// Unknown fields are ignored, so that newer nodes can report to an older
+// registry during an upgrade.
 func (a *api) reportNode(c *gin.Context) {
 	var hb Heartbeat
 	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxHeartbeatBytes))

@@ -66,7 +66,10 @@ func New(opts Options) (http.Handler, error) {
 		return nil, err
 	}
 	for _, page := range []string{"models", "model", "version", "nodes", "drift", "try", "confirm", "refused", "signin", "error"} {
-		t, err := template.Must(base.Clone()).ParseFS(templateFiles, "templates/"+page+".html")
+		t, err := base.Clone()
+		if err == nil {
+			t, err = t.ParseFS(templateFiles, "templates/"+page+".html")
+		}
 		if err != nil {
 			return nil, err
 		}
