@@ -28,6 +28,9 @@ wait_for() { for _ in $(seq 200); do curl -sf "$1" >/dev/null && return; sleep 0
 bin/kiln-registry --addr "${registry#http://}" --store "file://$work/registry" --auth=none --log-format text 2>"$work/registry.log" &
 pids+=($!)
 wait_for "$registry/readyz"
+echo "${bold}The console: $registry/${plain} (models, versions, the refused promotion, the node; open it while the demo runs)"
+[[ -t 0 && -t 1 ]] && { echo "(after the demo, the registry and the node keep running until Enter)"; keep=1; }
+export KILN_NODE_ID=demo-node KILN_HEARTBEAT_INTERVAL=1s # how the node reports to the registry
 
 echo "== A registry: push the classifier with its metrics, guard production with a policy, promote it"
 step bin/kiln push iris examples/iris/model.onnx --metric accuracy=0.98 --description "softmax regression on Iris"
@@ -65,3 +68,10 @@ step bin/kiln bench iris --concurrency 1,16 --duration 2s
 
 step curl -s "$server/v2/models/iris/status"
 step sh -c "curl -s $server/metrics | grep -E '^kiln_inference_(requests_total|batch_size_count)'"
+
+echo "== The console shows the model, its versions, the refused promotion and the node"
+wait_for "$registry/api/v1/nodes/demo-node"
+step sh -c "curl -s $registry/models/iris | grep -o -E 'refused|version 2|demo-node' | sort | uniq -c"
+if [[ -n "${keep:-}" ]]; then
+	read -r -p "Console at $registry/ - press Enter to stop. "
+fi

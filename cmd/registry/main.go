@@ -26,6 +26,7 @@ import (
 
 	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/console"
 	"github.com/kilnml/kiln/pkg/telemetry"
 )
 
@@ -53,6 +54,7 @@ type config struct {
 	logFormat, logLevel           string
 	maxModelSize                  int64
 	redirect                      bool
+	nodeTTL                       time.Duration
 	s3                            registry.S3Options
 }
 
@@ -77,6 +79,7 @@ func parseFlags(args []string) (*config, error) {
 	partSize := fs.String("s3-part-size", envOr("KILN_S3_PART_SIZE", "8MiB"), "S3 multipart part size, at least 5MiB ($KILN_S3_PART_SIZE)")
 	threads := fs.Uint("s3-upload-threads", uint(envInt("KILN_S3_UPLOAD_THREADS", 2)), "S3 parts uploaded in parallel; memory per upload is part size x threads ($KILN_S3_UPLOAD_THREADS)")
 	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", envBool("KILN_S3_PATH_STYLE"), "address buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE)")
+	ttl := fs.String("node-ttl", envOr("KILN_NODE_TTL", "30s"), "forget a serving node after this long without a heartbeat ($KILN_NODE_TTL)")
 	fs.BoolVar(&cfg.redirect, "redirect-downloads", envBool("KILN_REDIRECT_DOWNLOADS"), "answer S3 downloads with a redirect to a presigned URL ($KILN_REDIRECT_DOWNLOADS)")
 	const header = "Usage: kiln-registry [flags]\n       kiln-registry token NAME ROLE   print a new token and its tokens-file line\nEvery flag also reads its KILN_* variable (in parentheses)."
 	if err := flagenv.Parse(fs, args, header, helpOutput); err != nil {
@@ -94,6 +97,9 @@ func parseFlags(args []string) (*config, error) {
 		return nil, fmt.Errorf("--s3-part-size %q: want a size of at least 5MiB", *partSize)
 	}
 	cfg.s3.PartSize, cfg.s3.UploadThreads = uint64(part), *threads
+	if cfg.nodeTTL, err = time.ParseDuration(*ttl); err != nil || cfg.nodeTTL <= 0 {
+		return nil, fmt.Errorf("--node-ttl %q: want a positive duration such as 30s", *ttl)
+	}
 	switch {
 	case cfg.auth == "none":
 	case cfg.auth == "tokens" && cfg.tokensFile == "":
@@ -127,14 +133,19 @@ func run(cfg *config) error {
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc := registry.NewService(registry.InstrumentStore(store, metrics), registry.ServiceOptions{MaxModelBytes: cfg.maxModelSize, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
-	handler := registry.NewHandler(svc, registry.APIOptions{Tokens: tokens, Registry: metrics, RedirectDownloads: cfg.redirect, Logger: log})
+	nodes := registry.NewNodes(cfg.nodeTTL)
+	web, err := console.New(console.Options{Service: svc, Tokens: tokens, Nodes: nodes, Logger: log})
+	if err != nil {
+		return err
+	}
+	handler := registry.NewHandler(svc, registry.APIOptions{Tokens: tokens, Registry: metrics, RedirectDownloads: cfg.redirect, Logger: log, Nodes: nodes, Console: web})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("kiln-registry listening", "addr", ln.Addr().String(), "store", cfg.store, "auth", cfg.auth)
+	log.Info("kiln-registry listening", "addr", ln.Addr().String(), "console", "http://"+ln.Addr().String()+"/", "store", cfg.store, "auth", cfg.auth)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHelpUsesDoubleDash: kiln-serve --help lists every flag as --name, as
@@ -37,5 +38,34 @@ func TestHelpUsesDoubleDash(t *testing.T) {
 	cfg, err := parseFlags([]string{"-addr", "127.0.0.1:9", "-model", "m=m.onnx"})
 	if err != nil || cfg.addr != "127.0.0.1:9" {
 		t.Errorf("single-dash flags: %+v, %v", cfg, err)
+	}
+}
+
+// TestAdvertisedAddress: the URL a node reports comes from
+// --advertise-addr, else from the listen address, with the host name in
+// place of an unspecified address.
+func TestAdvertisedAddress(t *testing.T) {
+	for _, tc := range []struct{ flag, listen, want string }{
+		{"", "127.0.0.1:8000", "http://127.0.0.1:8000"},
+		{"", "0.0.0.0:8000", "http://node-1:8000"},
+		{"", "[::]:8000", "http://node-1:8000"},
+		{"10.0.0.7:9000", "0.0.0.0:8000", "http://10.0.0.7:9000"},
+		{"https://serve.example.org/", "0.0.0.0:8000", "https://serve.example.org"},
+	} {
+		if got := advertised(tc.flag, tc.listen, "node-1"); got != tc.want {
+			t.Errorf("advertised(%q, %q) = %q, want %q", tc.flag, tc.listen, got, tc.want)
+		}
+	}
+	if got := defaultNodeID("node-1", "http://10.0.0.7:9000"); got != "node-1:9000" {
+		t.Errorf("node id with a port: %q", got)
+	}
+	if got := defaultNodeID("node-1", "https://serve.example.org"); got != "node-1" {
+		t.Errorf("node id without a port: %q", got)
+	}
+	t.Setenv("KILN_HEARTBEAT_INTERVAL", "2s")
+	t.Setenv("KILN_ADVERTISE_ADDR", "http://10.0.0.7:8000")
+	cfg, err := parseFlags([]string{"--model", "m=m.onnx"})
+	if err != nil || cfg.heartbeat != 2*time.Second || cfg.advertiseAddr != "http://10.0.0.7:8000" {
+		t.Errorf("env twins: %+v, %v", cfg, err)
 	}
 }

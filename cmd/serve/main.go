@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -64,6 +65,9 @@ type config struct {
 	predLogS3       string
 	s3Endpoint      string
 	checkConfig     bool
+	advertiseAddr   string
+	nodeID          string
+	heartbeat       time.Duration
 }
 
 func main() {
@@ -118,6 +122,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.Int64Var(&cfg.cacheMaxBytes, "cache-max-bytes", 10<<30, "evict cached models not in use beyond this size")
 	fs.DurationVar(&cfg.pollInterval, "poll-interval", 5*time.Second, "how often to ask the registry whether an alias moved, when --watch is 0 or the watch fails")
 	fs.DurationVar(&cfg.watch, "watch", 30*time.Second, "long-poll the registry for alias moves, each request waiting up to this long; 0 polls every --poll-interval")
+	fs.StringVar(&cfg.advertiseAddr, "advertise-addr", "", "URL the registry's console reaches this node at (default: from --addr)")
+	fs.StringVar(&cfg.nodeID, "node-id", "", "this node's name in the registry (default: host name and port)")
+	fs.DurationVar(&cfg.heartbeat, "heartbeat-interval", 5*time.Second, "how often to report to --registry; 0 turns reports off")
 	fs.StringVar(&cfg.config, "config", "", "per-model settings (batching, timeouts) in YAML")
 	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
@@ -211,7 +218,7 @@ func run(cfg *config) error {
 	}
 	models := serve.NewManager(serve.ManagerOptions{
 		Config: settings, Metrics: serve.NewMetrics(reg), Logger: logger,
-		RolloutStopped: reportRolloutStop(client, cfg.addr, logger),
+		RolloutStopped: reportRolloutStop(client, cfg, logger),
 	})
 	defer models.Close()
 
@@ -282,6 +289,9 @@ func run(cfg *config) error {
 		logger.Info("serving profiles", "addr", pln.Addr().String())
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "onnxruntime", runtime.Version())
+	if cfg.registry != "" && cfg.heartbeat > 0 {
+		go newReporter(cfg, client, ln.Addr().String(), models, logger).Run(ctx)
+	}
 
 	select {
 	case err := <-served:
@@ -360,13 +370,16 @@ func followFunc(cfg *config, client *registry.Client, settings *serve.Config, mo
 }
 
 // reportRolloutStop tells the registry when this node stops a canary or a
-// shadow, naming the node by host and address; nil without a registry.
-func reportRolloutStop(client *registry.Client, addr string, logger *slog.Logger) func(serve.RolloutEvent) {
+// shadow, naming the node as its heartbeats do; nil without a registry.
+func reportRolloutStop(client *registry.Client, cfg *config, logger *slog.Logger) func(serve.RolloutEvent) {
 	if client == nil {
 		return nil
 	}
 	host, _ := os.Hostname()
-	node := host + " " + addr
+	node := cfg.nodeID
+	if node == "" {
+		node = defaultNodeID(host, advertised(cfg.advertiseAddr, cfg.addr, host))
+	}
 	return func(e serve.RolloutEvent) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -375,4 +388,44 @@ func reportRolloutStop(client *registry.Client, addr string, logger *slog.Logger
 			logger.Error("could not report the stopped rollout to the registry", "model", e.Model, "role", e.Role, "err", err)
 		}
 	}
+}
+
+// newReporter returns the reporter of this node's heartbeats to --registry.
+func newReporter(cfg *config, client *registry.Client, listenAddr string, models *serve.Manager, logger *slog.Logger) *serve.Reporter {
+	host, _ := os.Hostname()
+	addr := advertised(cfg.advertiseAddr, listenAddr, host)
+	id := cfg.nodeID
+	if id == "" {
+		id = defaultNodeID(host, addr)
+	}
+	return serve.NewReporter(client, models, serve.HeartbeatOptions{Node: id, Address: addr, Interval: cfg.heartbeat, Build: version, Logger: logger})
+}
+
+// defaultNodeID names a node by its host name and the port of its
+// advertised URL, if that has one.
+func defaultNodeID(hostname, advertised string) string {
+	if u, err := url.Parse(advertised); err == nil && u.Port() != "" {
+		return hostname + ":" + u.Port()
+	}
+	return hostname
+}
+
+// advertised returns the base URL the node reports: --advertise-addr
+// (http:// added when it has no scheme), else the listen address, with
+// the host name in place of an unspecified address such as 0.0.0.0.
+func advertised(flagValue, listenAddr, hostname string) string {
+	if flagValue != "" {
+		if !strings.Contains(flagValue, "://") {
+			flagValue = "http://" + flagValue
+		}
+		return strings.TrimSuffix(flagValue, "/")
+	}
+	host, port, err := net.SplitHostPort(listenAddr)
+	if err != nil {
+		return "http://" + listenAddr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = hostname
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }

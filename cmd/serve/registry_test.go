@@ -82,9 +82,9 @@ func TestServeFollowsRegistryOnS3(t *testing.T) {
 	}
 
 	serveAddr := freeAddr(t)
-	_, serveLog := startProcess(t, []string{"KILN_ORT_LIB=" + testenv.ORTLibrary(t)}, serveBin,
+	_, serveLog := startProcess(t, []string{"KILN_ORT_LIB=" + testenv.ORTLibrary(t), "KILN_NODE_ID=edge-1"}, serveBin,
 		"--addr", serveAddr, "--grpc-addr", "", "--registry", "http://"+regAddr, "--model", "adder@production",
-		"--poll-interval", "50ms", "--cache-dir", t.TempDir(), "--log-format", "json")
+		"--poll-interval", "50ms", "--heartbeat-interval", "100ms", "--cache-dir", t.TempDir(), "--log-format", "json")
 	oc := oip.NewClient("http://" + serveAddr)
 	waitReady(t, oc)
 
@@ -142,6 +142,12 @@ func TestServeFollowsRegistryOnS3(t *testing.T) {
 		return err == nil && resp.ModelVersion == "3"
 	}, serveLog)
 	waitFor(t, func() bool { mu.Lock(); defer mu.Unlock(); return sent >= 2000 }, serveLog)
+	// The node reports itself and what it serves to the registry.
+	waitFor(t, func() bool {
+		nodes, err := client.ListNodes(ctx)
+		return err == nil && len(nodes) == 1 && nodes[0].Node == "edge-1" && nodes[0].Address == "http://"+serveAddr &&
+			nodes[0].Model("adder") != nil && nodes[0].Model("adder").Version == 3 && nodes[0].Model("adder").RequestRate > 0
+	}, serveLog)
 
 	// The registry goes away: the node keeps answering.
 	registryProc.Process.Kill()

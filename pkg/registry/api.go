@@ -31,13 +31,20 @@ type APIOptions struct {
 	PresignTTL time.Duration
 	// Logger receives one line per failed request (default slog.Default()).
 	Logger *slog.Logger
+	// Nodes keeps the heartbeats of serving nodes (default: a new one with
+	// the default time to live).
+	Nodes *Nodes
+	// Console, when set, serves every path outside /api/, /healthz,
+	// /readyz and /metrics (the web console).
+	Console http.Handler
 }
 
 // api holds the HTTP handlers of the registry.
 type api struct {
-	svc  *Service
-	opts APIOptions
-	log  *slog.Logger
+	svc   *Service
+	opts  APIOptions
+	log   *slog.Logger
+	nodes *Nodes
 }
 
 // NewHandler returns the registry's HTTP handler: the API under /api/v1
@@ -52,11 +59,19 @@ func NewHandler(svc *Service, opts APIOptions) http.Handler {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	a := &api{svc: svc, opts: opts, log: opts.Logger}
+	if opts.Nodes == nil {
+		opts.Nodes = NewNodes(0)
+	}
+	a := &api{svc: svc, opts: opts, log: opts.Logger, nodes: opts.Nodes}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
 	r.Use(gin.Recovery(), a.instrument(opts.Registry))
 	r.NoRoute(func(c *gin.Context) {
+		if opts.Console != nil && !strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			c.Set(routeKey, "console")
+			opts.Console.ServeHTTP(c.Writer, c.Request)
+			return
+		}
 		a.fail(c, &APIError{Status: http.StatusNotFound, Message: "no such endpoint: " + c.Request.URL.Path})
 	})
 	r.NoMethod(func(c *gin.Context) {
@@ -88,6 +103,10 @@ func NewHandler(svc *Service, opts APIOptions) http.Handler {
 	m.GET("/policy", read, a.getPolicy)
 	m.PUT("/policy", admin, a.setPolicy)
 	m.POST("/versions/:ref/validations", write, a.recordValidation)
+	m.GET("/nodes", read, a.modelNodes)
+	v1.GET("/nodes", read, a.listNodes)
+	v1.GET("/nodes/:node", read, a.getNode)
+	v1.PUT("/nodes/:node", read, a.reportNode)
 	return r
 }
 
@@ -127,11 +146,18 @@ func (a *api) instrument(reg prometheus.Registerer) gin.HandlerFunc {
 		c.Next()
 		route := c.FullPath()
 		if route == "" {
+			route = c.GetString(routeKey)
+		}
+		if route == "" {
 			route = "unmatched"
 		}
 		duration.WithLabelValues(c.Request.Method, route, strconv.Itoa(c.Writer.Status())).Observe(time.Since(start).Seconds())
 	}
 }
+
+// routeKey is the gin context key of the route label of a request that
+// matched no API route (the console's).
+const routeKey = "kiln.route"
 
 // identityKey is the gin context key of the caller's Identity.
 const identityKey = "kiln.identity"

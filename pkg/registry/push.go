@@ -172,7 +172,7 @@ func validatePushRequest(req *PushRequest) error {
 	if err := validateLabels("tag", req.Tags); err != nil {
 		return err
 	}
-	if len(req.Description) > 64<<10 {
+	if len(req.Description) > maxDescription {
 		return fmt.Errorf("%w: description over 64 KiB", ErrInvalid)
 	}
 	return nil

@@ -109,10 +109,12 @@ type PushRequest struct {
 	ReferenceProfileDigest string `json:"reference_profile_digest,omitempty"`
 }
 
-// VersionUpdate adds or replaces metrics and tags of a version.
+// VersionUpdate adds or replaces metrics and tags of a version, and
+// replaces its description when Description is set.
 type VersionUpdate struct {
-	Metrics map[string]float64 `json:"metrics,omitempty"`
-	Tags    map[string]string  `json:"tags,omitempty"`
+	Metrics     map[string]float64 `json:"metrics,omitempty"`
+	Tags        map[string]string  `json:"tags,omitempty"`
+	Description *string            `json:"description,omitempty"`
 }
 
 // Alias points a name such as "production" at one version of a model.
@@ -166,7 +168,9 @@ type Event struct {
 	Digest  string             `json:"digest,omitempty"`
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 	Tags    map[string]string  `json:"tags,omitempty"`
-	By      string             `json:"by,omitempty"`
+	// Description is the new description on version_update events that set one.
+	Description *string `json:"description,omitempty"`
+	By          string  `json:"by,omitempty"`
 	// Forced marks an alias move made with --force despite failed gates.
 	Forced bool `json:"forced,omitempty"`
 	// Report is the gate report of a protected alias move or a recorded validation.

@@ -8,6 +8,9 @@ import (
 	"strconv"
 )
 
+// maxDescription bounds a version's description.
+const maxDescription = 64 << 10
+
 // maxSwapAttempts bounds read-modify-write retries under contention.
 const maxSwapAttempts = 100
 
@@ -83,14 +86,17 @@ func (s *Service) ListVersions(ctx context.Context, name string, page Page) (*Ve
 	return out, nil
 }
 
-// UpdateVersion adds or replaces metrics and tags of a version; the model
-// bytes never change. The change is audited.
+// UpdateVersion adds or replaces metrics and tags of a version and sets
+// its description; the model bytes never change. The change is audited.
 func (s *Service) UpdateVersion(ctx context.Context, name string, n int, u VersionUpdate, by string) (*Version, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
-	if len(u.Metrics) == 0 && len(u.Tags) == 0 {
-		return nil, fmt.Errorf("%w: the update has no metrics or tags", ErrInvalid)
+	if len(u.Metrics) == 0 && len(u.Tags) == 0 && u.Description == nil {
+		return nil, fmt.Errorf("%w: the update has no metrics, tags or description", ErrInvalid)
+	}
+	if u.Description != nil && len(*u.Description) > maxDescription {
+		return nil, fmt.Errorf("%w: description over 64 KiB", ErrInvalid)
 	}
 	if err := validateMetrics(u.Metrics); err != nil {
 		return nil, err
@@ -101,13 +107,16 @@ func (s *Service) UpdateVersion(ctx context.Context, name string, n int, u Versi
 	v, err := s.modifyVersion(ctx, name, n, func(v *Version) error {
 		v.Metrics = mergeInto(v.Metrics, u.Metrics)
 		v.Tags = mergeInto(v.Tags, u.Tags)
+		if u.Description != nil {
+			v.Description = *u.Description
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	s.log.Info("version updated", "model", name, "version", n, "by", by)
-	s.audit(ctx, Event{Type: EventVersionUpdate, Model: name, Version: n, Metrics: u.Metrics, Tags: u.Tags, By: by})
+	s.audit(ctx, Event{Type: EventVersionUpdate, Model: name, Version: n, Metrics: u.Metrics, Tags: u.Tags, Description: u.Description, By: by})
 	return v, nil
 }
 

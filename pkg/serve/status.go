@@ -1,6 +1,10 @@
 package serve
 
-import "time"
+import (
+	"slices"
+	"strings"
+	"time"
+)
 
 // ModelStatus is what GET /v2/models/{m}/status reports about a model.
 type ModelStatus struct {
@@ -65,4 +69,16 @@ func (m *Manager) Status(name string) (ModelStatus, bool) {
 		return ModelStatus{}, false
 	}
 	return *s, true
+}
+
+// statuses returns a copy of every model's status, by model name.
+func (m *Manager) statuses() []ModelStatus {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]ModelStatus, 0, len(m.status))
+	for _, s := range m.status {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b ModelStatus) int { return strings.Compare(a.Model, b.Model) })
+	return out
 }
