@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -68,8 +69,13 @@ func rolloutCommand(g *globals) *cobra.Command {
 					stops = append(stops, e)
 				}
 			}
+			nodes, err := client.ListNodes(c.Context())
+			if err != nil {
+				return err
+			}
+			serving := servingRows(nodes, name)
 			if g.json {
-				return printJSON(c.OutOrStdout(), map[string]any{"aliases": aliases, "stopped": orEmpty(stops)})
+				return printJSON(c.OutOrStdout(), map[string]any{"aliases": aliases, "stopped": orEmpty(stops), "nodes": orEmpty(nodes)})
 			}
 			out := c.OutOrStdout()
 			rows := [][]string{{"ALIAS", "VERSION", "UPDATED", "BY"}}
@@ -78,6 +84,12 @@ func rolloutCommand(g *globals) *cobra.Command {
 			}
 			if err := table(out, rows); err != nil {
 				return err
+			}
+			if len(serving) > 1 {
+				fmt.Fprintln(out, "\nServed now (the nodes' heartbeats):")
+				if err := table(out, serving); err != nil {
+					return err
+				}
 			}
 			if len(stops) == 0 {
 				fmt.Fprintln(out, "\nNo node has stopped a canary or a shadow of "+name+".")
@@ -92,4 +104,25 @@ func rolloutCommand(g *globals) *cobra.Command {
 		},
 	})
 	return c
+}
+
+// servingRows tabulates what each reporting node serves of model, by role:
+// its primary, and its canary and shadow.
+func servingRows(nodes []registry.Node, model string) [][]string {
+	rows := [][]string{{"NODE", "ROLE", "REF", "VERSION", "REQ/S", "ERR/S", "P99", "HEALTH"}}
+	for _, n := range nodes {
+		for _, m := range n.Models {
+			if m.Model != model {
+				continue
+			}
+			role := m.Role
+			if role == "" {
+				role = "primary"
+			}
+			rows = append(rows, []string{n.Node, role, m.Ref, versionCell(m.Version),
+				strconv.FormatFloat(m.RequestRate, 'f', 1, 64), strconv.FormatFloat(m.ErrorRate, 'f', 2, 64),
+				(time.Duration(m.P99 * float64(time.Second))).Round(time.Microsecond).String(), n.Health})
+		}
+	}
+	return rows
 }

@@ -42,6 +42,18 @@ func TestCanaryAndRolloutStatus(t *testing.T) {
 	if code, out, _ = kiln(t, reg, "events", "iris"); code != 0 || !strings.Contains(out, "rollout.stopped") || !strings.Contains(out, "canary stopped on node-a") {
 		t.Errorf("events: %s", out)
 	}
+	// A node's heartbeat: its primary and its canary of iris.
+	hb := registry.Heartbeat{Node: "node-a", Address: "http://10.0.0.7:8000", Ready: true, Interval: 5, Models: []registry.NodeModel{
+		{Model: "iris", Ref: "iris@production", Version: 1, RequestRate: 90},
+		{Model: "iris", Role: "canary", Ref: "iris@candidate", Version: 2, RequestRate: 10},
+	}}
+	if _, err := client.Heartbeat(context.Background(), hb); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = kiln(t, reg, "rollout", "status", "iris")
+	if code != 0 || !strings.Contains(out, "Served now") || !strings.Contains(out, "iris@candidate") || !strings.Contains(out, "canary") || !strings.Contains(out, "90.0") {
+		t.Errorf("rollout status with a node: exit %d:\n%s", code, out)
+	}
 	if err := client.ReportRolloutStop(context.Background(), "iris", registry.RolloutReport{Role: "primary", Reason: "x"}); err == nil {
 		t.Error("a report for role primary was taken")
 	}

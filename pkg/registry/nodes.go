@@ -35,6 +35,9 @@ type Heartbeat struct {
 // NodeModel is one model as a node serves it.
 type NodeModel struct {
 	Model string `json:"model"`
+	// Role is the part this version plays in the model's rollout on the
+	// node: empty for the primary, "canary" or "shadow".
+	Role string `json:"role,omitempty"`
 	// Ref is the registry reference the node follows (name@alias or
 	// name@N); empty for a model served from a local file.
 	Ref string `json:"ref,omitempty"`
@@ -104,10 +107,10 @@ type Node struct {
 	Health string `json:"health"`
 }
 
-// Model returns the node's entry for model, or nil.
+// Model returns the node's entry for model's primary version, or nil.
 func (n *Node) Model(model string) *NodeModel {
 	for i := range n.Models {
-		if n.Models[i].Model == model {
+		if n.Models[i].Model == model && n.Models[i].Role == "" {
 			return &n.Models[i]
 		}
 	}
@@ -197,6 +200,9 @@ func checkHeartbeat(id string, hb *Heartbeat) error {
 		if err := ValidateName(m.Model); err != nil {
 			return err
 		}
+		if m.Role != "" && m.Role != "canary" && m.Role != "shadow" {
+			return fmt.Errorf("%w: model %s: role %q: want canary, shadow or none", ErrInvalid, m.Model, m.Role)
+		}
 		if m.Ref != "" {
 			if _, err := ParseRef(m.Ref); err != nil {
 				return err
@@ -267,12 +273,18 @@ func (ns *Nodes) Get(id string) (Node, bool) {
 }
 
 // ServedBy returns the nodes that serve model, each with only that
-// model's entry.
+// model's entries (its primary, and its canary or shadow if any).
 func (ns *Nodes) ServedBy(model string) []Node {
 	out := []Node{}
 	for _, n := range ns.List() {
-		if m := n.Model(model); m != nil {
-			n.Models = []NodeModel{*m}
+		var mine []NodeModel
+		for _, m := range n.Models {
+			if m.Model == model {
+				mine = append(mine, m)
+			}
+		}
+		if len(mine) > 0 {
+			n.Models = mine
 			out = append(out, n)
 		}
 	}

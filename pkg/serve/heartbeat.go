@@ -113,8 +113,9 @@ func (r *Reporter) Heartbeat(now time.Time) registry.Heartbeat {
 		Interval: registry.Seconds(r.opts.Interval.Seconds()), StartedAt: r.started.UTC(), Models: []registry.NodeModel{},
 	}
 	for _, st := range r.models.statuses() {
+		model, role := splitSlot(st.Model)
 		nm := registry.NodeModel{
-			Model: st.Model, Ref: st.Ref, Version: int(st.Version), Digest: st.Digest, LoadedAt: st.LoadedAt,
+			Model: model, Role: role, Ref: st.Ref, Version: int(st.Version), Digest: st.Digest, LoadedAt: st.LoadedAt,
 			LastError: st.LastError, LastErrorAt: st.LastErrorAt,
 		}
 		if t := st.LastSwap; t != nil {

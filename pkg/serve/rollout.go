@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -37,6 +38,13 @@ func slotOf(model, role string) string {
 		return model
 	}
 	return model + "@" + role
+}
+
+// splitSlot returns the model and the rollout role of a manager slot (role
+// "" for the primary).
+func splitSlot(slot string) (model, role string) {
+	model, role, _ = strings.Cut(slot, "@")
+	return model, role
 }
 
 // RolloutEvent is what a node reports when it stops a canary or a shadow.
