@@ -56,6 +56,11 @@ type output struct {
 	scalar bool
 	// half is FP16 or BF16 for outputs the session returns as FP32.
 	half oip.Datatype
+	// rowWidth, when above zero, says the output is [N, fixed dims...] with
+	// N the rows of the request and rowWidth elements a row, of rowShape:
+	// Run can give ONNX Runtime the buffer to write it into.
+	rowWidth int
+	rowShape []int64
 }
 
 // plan is a model rewritten so that every value crossing the session
@@ -250,8 +255,29 @@ func (r *rewriter) output(vi onnx.ValueInfo) {
 			r.changed = true
 		}
 	}
+	if name == vi.Name {
+		out.rowWidth, out.rowShape = rowsOf(t)
+	}
 	out.value = r.sessionOutput(name)
 	r.p.outputs = append(r.p.outputs, out)
+}
+
+// rowsOf says whether a tensor type is [N, fixed dims...] of a fixed-size
+// element type, and then the elements of one row and the row's dims.
+func rowsOf(t onnx.Type) (int, []int64) {
+	if !t.IsTensor() || len(t.Shape) == 0 || !t.Shape[0].Dynamic() || t.Elem.OIP().Size() <= 0 {
+		return 0, nil
+	}
+	width := 1
+	dims := make([]int64, len(t.Shape)-1)
+	for i, d := range t.Shape[1:] {
+		if d.Dynamic() {
+			return 0, nil
+		}
+		width *= int(d.Size)
+		dims[i] = d.Size
+	}
+	return width, dims
 }
 
 // flattenElements replaces the sequence output name by two: name+suffixFlat,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	ort "github.com/yalue/onnxruntime_go"
 
@@ -32,6 +33,9 @@ type Model struct {
 	plan       *plan
 	constants  constants
 	allOutputs []int // 0..len(Info.Outputs)-1
+	// noPreallocation is set once an output the plan took for [rows, ...]
+	// turned out not to be: ONNX Runtime allocates the outputs from then on.
+	noPreallocation atomic.Bool
 	closeOnce  sync.Once
 	// lifetime is held for reading by every Run and for writing by Close,
 	// so Close waits for the Runs in flight.

@@ -68,7 +68,18 @@ func (m *Model) run(ctx context.Context, ordered []*oip.Tensor, selected []int) 
 	}
 	out := make([]ort.Value, len(m.plan.sessionOutputs))
 	defer destroyAll(out)
-	if err := m.runSession(ctx, in, out); err != nil {
+	given := m.preallocate(ordered, out)
+	err := m.runSession(ctx, in, out)
+	if err != nil && given && ctx.Err() == nil {
+		// The outputs were not [rows, ...] after all: let ONNX Runtime
+		// allocate them, and do so from now on if that works.
+		destroyAll(out)
+		clear(out)
+		if err = m.runSession(ctx, in, out); err == nil {
+			m.noPreallocation.Store(true)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	result := make([]*oip.Tensor, len(selected))
@@ -79,6 +90,41 @@ func (m *Model) run(ctx context.Context, ordered []*oip.Tensor, selected []int) 
 		}
 	}
 	return result, nil
+}
+
+// preallocate gives ONNX Runtime Go buffers to write the [rows, ...]
+// outputs into, rows being the first dimension every input shares (it
+// saves onnxruntime_go's copy of each output and its cgo calls), and
+// reports whether it gave any.
+func (m *Model) preallocate(ordered []*oip.Tensor, out []ort.Value) bool {
+	if m.noPreallocation.Load() || len(ordered) == 0 {
+		return false
+	}
+	rows := int64(-1)
+	for _, t := range ordered {
+		if t == nil || len(t.Shape) == 0 || (rows >= 0 && t.Shape[0] != rows) {
+			return false
+		}
+		rows = t.Shape[0]
+	}
+	given := false
+	for _, o := range m.plan.outputs {
+		if o.rowWidth == 0 {
+			continue
+		}
+		dt := o.Type.Elem
+		buf := make([]byte, int(rows)*o.rowWidth*dt.OIP().Size())
+		if len(buf) == 0 {
+			buf = oneByte[:1:1] // onnxruntime_go wants a byte; ORT writes none
+		}
+		v, err := ort.NewCustomDataTensor(append(ort.Shape{rows}, o.rowShape...), buf, ort.TensorElementDataType(dt))
+		if err != nil {
+			continue
+		}
+		out[o.value] = v
+		given = true
+	}
+	return given
 }
 
 // runSession runs the session, stopping it early when ctx is cancelled.

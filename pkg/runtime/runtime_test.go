@@ -214,3 +214,41 @@ func equalStrings(a, b [][]byte) bool {
 	}
 	return true
 }
+
+// TestOutputsThatDoNotFollowTheRows runs a model whose output's first
+// dimension is not the request's rows (boxes found, [k, 2]): the buffers
+// Run offers for [rows, 2] do not fit, and it answers from ONNX Runtime's
+// own outputs, every time.
+func TestOutputsThatDoNotFollowTheRows(t *testing.T) {
+	m := load(t, mustBuild(t, onnx.NewBuilder("detector").
+		Input("score", onnx.TensorType(onnx.Float, -1, 3)).
+		Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
+		Initializer("cut", onnx.Float, []int64{}, []float32{0.5}).
+		Initializer("table", onnx.Float, []int64{3, 2}, []float32{1, 2, 3, 4, 5, 6}).
+		Node("Reshape", []string{"score", "flat"}, []string{"scores"}).
+		Node("Greater", []string{"scores", "cut"}, []string{"hit"}).
+		Node("Compress", []string{"table", "hit"}, []string{"boxes"}, onnx.AttrInt("axis", 0)).
+		Output("boxes", onnx.TensorType(onnx.Float, -1, 2))))
+	for _, c := range []struct {
+		scores []float32
+		want   []float32
+	}{{[]float32{0.9, 0.1, 0.7}, []float32{1, 2, 5, 6}}, {[]float32{0.9, 0.9, 0.9}, []float32{1, 2, 3, 4, 5, 6}}, {[]float32{0.6, 0, 0}, []float32{1, 2}}} {
+		out, err := m.Run(context.Background(), []*oip.Tensor{oip.NewTensor("score", []int64{1, 3}, c.scores)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := oip.NewTensor("boxes", []int64{int64(len(c.want) / 2), 2}, c.want)
+		if err := testenv.SameTensor(out[0], want); err != nil {
+			t.Errorf("scores %v: %v", c.scores, err)
+		}
+	}
+}
+
+func mustBuild(t *testing.T, b *onnx.Builder) *onnx.Model {
+	t.Helper()
+	m, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}

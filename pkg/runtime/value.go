@@ -127,7 +127,10 @@ func toTensor(name string, v ort.Value, typ onnx.Type) (*oip.Tensor, error) {
 		if dt == "" {
 			return nil, fmt.Errorf("unsupported element type %d", t.DataType())
 		}
-		return &oip.Tensor{Name: name, Datatype: dt, Shape: t.GetShape(), Raw: t.GetData()}, nil
+		shape := t.GetShape()
+		// A preallocated zero-size output holds the one byte the binding wants.
+		size := shape.FlattenedSize() * int64(dt.Size())
+		return &oip.Tensor{Name: name, Datatype: dt, Shape: shape, Raw: t.GetData()[:size]}, nil
 	case *ort.StringTensor:
 		strs, err := t.GetContents()
 		if err != nil {
