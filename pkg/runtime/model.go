@@ -36,7 +36,7 @@ type Model struct {
 	// noPreallocation is set once an output the plan took for [rows, ...]
 	// turned out not to be: ONNX Runtime allocates the outputs from then on.
 	noPreallocation atomic.Bool
-	closeOnce  sync.Once
+	closeOnce       sync.Once
 	// lifetime is held for reading by every Run and for writing by Close,
 	// so Close waits for the Runs in flight.
 	lifetime sync.RWMutex
