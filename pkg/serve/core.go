@@ -68,17 +68,17 @@ func (s *Server) Infer(ctx context.Context, call Call, answer func(*oip.InferRes
 // inferAs answers the request with the version playing role (the primary
 // when no version plays it yet).
 func (s *Server) inferAs(ctx context.Context, call Call, role string, ro *rollout, start time.Time, answer func(*oip.InferResponse) error) error {
-	v, release, err := s.models.Acquire(slotOf(call.Model, role), call.Version)
+	v, err := s.models.Acquire(slotOf(call.Model, role), call.Version)
 	if err != nil && role != RolePrimary {
 		role = RolePrimary
-		v, release, err = s.models.Acquire(call.Model, call.Version)
+		v, err = s.models.Acquire(call.Model, call.Version)
 	}
 	if err != nil {
 		s.metrics.observe("", "", classOf(err), call.Protocol, "", start)
 		return err
 	}
 	outputs, err := s.run(ctx, v, call, start, answer)
-	release()
+	v.Release()
 	class := classOf(err)
 	s.metrics.observe(v.Model, v.version, class, call.Protocol, role, start)
 	if err != nil {

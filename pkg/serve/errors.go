@@ -44,11 +44,12 @@ var (
 
 // classOf says which class an error belongs to (classOK for nil).
 func classOf(err error) errorClass {
+	if err == nil {
+		return classOK // before the errors.As targets below, which escape
+	}
 	var maxBytes *http.MaxBytesError
 	var bad *requestError
 	switch {
-	case err == nil:
-		return classOK
 	case errors.Is(err, ErrModelNotFound):
 		return classNotFound
 	case errors.Is(err, errTooLarge), errors.As(err, &maxBytes):

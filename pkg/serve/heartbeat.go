@@ -130,12 +130,12 @@ func (r *Reporter) Heartbeat(now time.Time) registry.Heartbeat {
 		case *validate.Report:
 			nm.LastReport = rep
 		}
-		if v, release, err := r.models.Acquire(st.Model, ""); err == nil {
+		if v, err := r.models.Acquire(st.Model, ""); err == nil {
 			if v.drift != nil {
 				d := v.drift.status()
 				nm.Drift = &registry.NodeDrift{WindowRows: d.WindowRows, DroppedRows: d.DroppedRows, Report: d.Report}
 			}
-			release()
+			v.Release()
 		}
 		if old != nil {
 			nm.RequestRate, nm.ErrorRate, nm.P99 = rates(st.Model, old, &cur)

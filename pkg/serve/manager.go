@@ -333,16 +333,20 @@ func (m *Manager) Get(name, version string) (*Version, error) {
 }
 
 // Acquire returns a version as Get does, held for one request: the version
-// is not freed before release is called.
-func (m *Manager) Acquire(name, version string) (v *Version, release func(), err error) {
+// is not freed before its Release is called.
+func (m *Manager) Acquire(name, version string) (*Version, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if v, err = m.lookup(name, version); err != nil {
-		return nil, nil, err
+	v, err := m.lookup(name, version)
+	if err != nil {
+		return nil, err
 	}
 	v.users.RLock()
-	return v, v.users.RUnlock, nil
+	return v, nil
 }
+
+// Release ends a hold taken by Acquire.
+func (v *Version) Release() { v.users.RUnlock() }
 
 func (m *Manager) lookup(name, version string) (*Version, error) {
 	if version == "" {

@@ -271,7 +271,7 @@ func (r *rollout) runShadow(ctx context.Context, models *Manager) {
 		if !r.waitForIdlePrimary(ctx, models) {
 			return
 		}
-		v, release, err := models.Acquire(slotOf(r.model, RoleShadow), "")
+		v, err := models.Acquire(slotOf(r.model, RoleShadow), "")
 		if err != nil {
 			continue // no shadow version loaded yet
 		}
@@ -285,7 +285,7 @@ func (r *rollout) runShadow(ctx context.Context, models *Manager) {
 		if err == nil && v.drift != nil {
 			v.drift.observe(m.req.Inputs, outputs)
 		}
-		release()
+		v.Release()
 		r.record(RoleShadow, v.version, err != nil, took)
 		if err != nil {
 			continue
