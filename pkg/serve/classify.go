@@ -18,7 +18,7 @@ const paramClassification = "classification"
 // [rows, K] of "score:index" or "score:index:label", labels taken from the
 // output's keys or the model's class_names metadata. outputs is not changed.
 func classify(v *Version, req *oip.InferRequest, outputs []*oip.Tensor) ([]*oip.Tensor, error) {
-	outputs = slices.Clone(outputs)
+	answers := outputs // copied before the first change
 	for i, ro := range req.Outputs {
 		k, ok := ro.Parameters.Int(paramClassification)
 		if !ok {
@@ -27,12 +27,16 @@ func classify(v *Version, req *oip.InferRequest, outputs []*oip.Tensor) ([]*oip.
 		if k < 1 {
 			return nil, badRequest("output %q: classification must be a positive count, got %d", ro.Name, k)
 		}
-		var err error
-		if outputs[i], err = topK(outputs[i], int(k), classLabels(v, outputs[i])); err != nil {
+		top, err := topK(outputs[i], int(k), classLabels(v, outputs[i]))
+		if err != nil {
 			return nil, err
 		}
+		if &answers[0] == &outputs[0] {
+			answers = slices.Clone(outputs)
+		}
+		answers[i] = top
 	}
-	return outputs, nil
+	return answers, nil
 }
 
 func classLabels(v *Version, t *oip.Tensor) []string {
