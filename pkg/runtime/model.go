@@ -21,6 +21,10 @@ type Options struct {
 	// IntraOpThreads is the number of threads one Run may use; 0 means 1.
 	// Parallelism comes from concurrent Runs rather than from threads inside one.
 	IntraOpThreads int
+	// InterOpThreads, above 1, runs independent branches of the graph in
+	// parallel on that many threads (ONNX Runtime's parallel execution
+	// mode); 0 or 1 runs the nodes one after another.
+	InterOpThreads int
 }
 
 // Model is an ONNX model loaded into an ONNX Runtime session. Run may be
@@ -97,13 +101,16 @@ func sessionOptions(opts Options, dir string) (*ort.SessionOptions, error) {
 	if err != nil {
 		return nil, err
 	}
-	threads := opts.IntraOpThreads
-	if threads <= 0 {
-		threads = 1
-	}
+	threads, inter := max(opts.IntraOpThreads, 1), max(opts.InterOpThreads, 1)
 	for _, step := range []func() error{
 		func() error { return so.SetIntraOpNumThreads(threads) },
-		func() error { return so.SetInterOpNumThreads(1) },
+		func() error { return so.SetInterOpNumThreads(inter) },
+		func() error {
+			if inter == 1 {
+				return nil
+			}
+			return so.SetExecutionMode(ort.ExecutionModeParallel)
+		},
 		func() error { return so.AddSessionConfigEntry("session.intra_op.allow_spinning", "0") },
 		func() error { return so.AddSessionConfigEntry("session.inter_op.allow_spinning", "0") },
 		func() error {

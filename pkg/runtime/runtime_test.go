@@ -252,3 +252,35 @@ func mustBuild(t *testing.T, b *onnx.Builder) *onnx.Model {
 	}
 	return m
 }
+
+// TestThreadOptions runs a model with several intra-op threads and in
+// parallel execution mode, answering as with the defaults.
+func TestThreadOptions(t *testing.T) {
+	if err := runtime.Init(testenv.ORTLibrary(t)); err != nil {
+		t.Fatal(err)
+	}
+	path := testenv.WriteModel(t, testenv.MultiIOModel(t))
+	a := oip.NewTensor("a", []int64{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	b := oip.NewTensor("b", []int64{2, 3}, []float32{6, 5, 4, 3, 2, 1})
+	var want []*oip.Tensor
+	for _, opts := range []runtime.Options{{}, {IntraOpThreads: 2}, {InterOpThreads: 2}, {IntraOpThreads: 2, InterOpThreads: 2}} {
+		m, err := runtime.Load(path, opts)
+		if err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		out, err := m.Run(context.Background(), []*oip.Tensor{a, b}, nil)
+		m.Close()
+		if err != nil {
+			t.Fatalf("%+v: %v", opts, err)
+		}
+		if want == nil {
+			want = out
+			continue
+		}
+		for i := range out {
+			if err := testenv.SameTensor(out[i], want[i]); err != nil {
+				t.Errorf("%+v: %v", opts, err)
+			}
+		}
+	}
+}

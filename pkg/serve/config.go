@@ -38,6 +38,9 @@ type ModelConfig struct {
 	// IntraOpThreads is how many threads one ONNX Runtime Run may use; 0
 	// keeps the node's default (1: parallelism comes from concurrent Runs).
 	IntraOpThreads int `yaml:"intra_op_threads"`
+	// InterOpThreads, above 1, runs independent branches of the model's
+	// graph in parallel on that many threads; 0 keeps them sequential.
+	InterOpThreads int `yaml:"inter_op_threads"`
 	// Canary sends a share of the model's requests to another version.
 	Canary *TrafficSplit `yaml:"canary"`
 	// Shadow mirrors a share of the model's requests to another version,
@@ -152,6 +155,7 @@ func merge(own, d ModelConfig) ModelConfig {
 	merged := ModelConfig{
 		RequestTimeout: pick(own.RequestTimeout, d.RequestTimeout),
 		IntraOpThreads: pick(own.IntraOpThreads, d.IntraOpThreads),
+		InterOpThreads: pick(own.InterOpThreads, d.InterOpThreads),
 		Canary:         pick(own.Canary, d.Canary),
 		Shadow:         pick(own.Shadow, d.Shadow),
 		Sticky:         pick(own.Sticky, d.Sticky),

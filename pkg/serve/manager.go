@@ -136,6 +136,9 @@ func (m *Manager) newVersion(name string, number int64, path string, profile *dr
 	if cfg.IntraOpThreads > 0 {
 		rtOpts.IntraOpThreads = cfg.IntraOpThreads
 	}
+	if cfg.InterOpThreads > 0 {
+		rtOpts.InterOpThreads = cfg.InterOpThreads
+	}
 	rt, err := runtime.Load(path, rtOpts)
 	if err != nil {
 		return nil, fmt.Errorf("load %s@%d: %w", name, number, err)

@@ -43,7 +43,10 @@ var supportedConfig = map[protoreflect.FullName][]string{
 }
 
 // Model parameters (config.pbtxt's parameters) that Kiln maps onto its settings.
-const paramIntraOpThreads = "intra_op_thread_count"
+const (
+	paramIntraOpThreads = "intra_op_thread_count"
+	paramInterOpThreads = "inter_op_thread_count"
+)
 
 // ReadTritonConfig reads DIR/NAME/config.pbtxt; it returns nil, nil when
 // the folder has none.
@@ -89,8 +92,8 @@ func parseTritonConfig(name string, data []byte) (*TritonModel, error) {
 	tm.Warnings = append(tm.Warnings, unsupportedFields(c.ProtoReflect(), "")...)
 	tm.Settings = tm.settings()
 	for key := range c.Parameters {
-		if key != paramIntraOpThreads {
-			tm.Warnings = append(tm.Warnings, fmt.Sprintf("parameters.%s is not supported (Kiln reads %s)", key, paramIntraOpThreads))
+		if key != paramIntraOpThreads && key != paramInterOpThreads {
+			tm.Warnings = append(tm.Warnings, fmt.Sprintf("parameters.%s is not supported (Kiln reads %s and %s)", key, paramIntraOpThreads, paramInterOpThreads))
 		}
 	}
 	for _, g := range c.InstanceGroup {
@@ -130,7 +133,7 @@ func unsupportedFields(m protoreflect.Message, path string) []string {
 // settings maps the configuration onto Kiln's settings: dynamic_batching on
 // or off (as in Triton, batching needs it and max_batch_size > 0), the
 // batch size, queue delay and queue size, the request timeout, the number
-// of instances, and ONNX Runtime's intra-op threads.
+// of instances, and ONNX Runtime's intra- and inter-op threads.
 func (tm *TritonModel) settings() ModelConfig {
 	c := tm.Config
 	var s ModelConfig
@@ -148,11 +151,15 @@ func (tm *TritonModel) settings() ModelConfig {
 	for _, g := range c.InstanceGroup {
 		s.Batching.Instances += int(max(g.Count, 1))
 	}
-	if p, ok := c.Parameters[paramIntraOpThreads]; ok {
+	for key, threads := range map[string]*int{paramIntraOpThreads: &s.IntraOpThreads, paramInterOpThreads: &s.InterOpThreads} {
+		p, ok := c.Parameters[key]
+		if !ok {
+			continue
+		}
 		if n, err := strconv.Atoi(p.StringValue); err == nil && n > 0 {
-			s.IntraOpThreads = n
+			*threads = n
 		} else {
-			tm.Warnings = append(tm.Warnings, fmt.Sprintf("parameters.%s %q is not a positive count", paramIntraOpThreads, p.StringValue))
+			tm.Warnings = append(tm.Warnings, fmt.Sprintf("parameters.%s %q is not a positive count", key, p.StringValue))
 		}
 	}
 	return s

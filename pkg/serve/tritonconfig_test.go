@@ -53,6 +53,7 @@ output [ { name: "y", data_type: TYPE_FP32, dims: [ 2 ] } ]
 dynamic_batching { max_queue_delay_microseconds: 500, preferred_batch_size: [ 4 ] }
 instance_group [ { count: 2, kind: KIND_CPU } ]
 parameters { key: "intra_op_thread_count" value: { string_value: "2" } }
+parameters { key: "inter_op_thread_count" value: { string_value: "2" } }
 optimization { execution_accelerators { cpu_execution_accelerator: [ { name: "openvino" } ] } }
 `))
 	write("fixed/config.pbtxt", []byte(`
@@ -109,7 +110,7 @@ version_policy: { specific: { versions: [ 1, 3 ] } }
 			t.Errorf("no warning %q in:\n%s", want, logs.String())
 		}
 	}
-	if strings.Contains(logs.String(), "intra_op_thread_count") {
+	if strings.Contains(logs.String(), "thread_count") {
 		t.Errorf("intra_op_thread_count is supported but warned about:\n%s", logs.String())
 	}
 }
