@@ -219,7 +219,7 @@ kiln.dev/model: {{ . }}
 defaults from serve.modelDefaults, then models.<NAME> with the entry's own settings. */}}
 {{- define "kiln.serve.config" -}}
 {{- $settings := dict -}}
-{{- range $k := list "batching" "request_timeout" "drift" "gates" "canary" "shadow" "sticky" "rollback" -}}
+{{- range $k := list "batching" "request_timeout" "drift" "gates" "intra_op_threads" "inter_op_threads" "canary" "shadow" "sticky" "rollback" -}}
 {{- if hasKey $.model $k -}}
 {{- $_ := set $settings $k (index $.model $k) -}}
 {{- end -}}
