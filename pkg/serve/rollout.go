@@ -66,17 +66,17 @@ type rollout struct {
 	log    *slog.Logger
 
 	mu       sync.Mutex
-	stopped  map[string]stop // role -> why it stopped
+	stopped  map[string]RolloutStop // role -> why it stopped
 	roles    map[string]*roleStats
 	compared window[bool]  // shadow answers: agreed or not
-	gap      time.Duration // shadow minus primary latency, summed over gaps answers
+	gap      time.Duration // shadow minus primary latency, summed over the gaps answers compared
 	gaps     int64
 	dropped  int64
 	mirror   chan mirrored
 }
 
-// stop is why and when a role was stopped.
-type stop struct {
+// RolloutStop is why and when the rollback rules stopped a role.
+type RolloutStop struct {
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
 }
@@ -104,7 +104,7 @@ func (w *window[T]) add(v T) {
 	w.full = w.full || w.next == 0
 }
 
-// all returns the kept values, oldest first is not promised.
+// all returns the kept values, in no particular order.
 func (w *window[T]) all() []T {
 	if w.full {
 		return w.values
@@ -122,7 +122,7 @@ func newRollout(model string, cfg ModelConfig, report func(RolloutEvent), log *s
 	rules.RelTolerance = pick(rules.RelTolerance, 1e-3)
 	r := &rollout{
 		model: model, canary: cfg.Canary, shadow: cfg.Shadow, sticky: cfg.Sticky, rules: rules, report: report, log: log,
-		stopped: map[string]stop{}, roles: map[string]*roleStats{}, compared: newWindow[bool](rules.Window),
+		stopped: map[string]RolloutStop{}, roles: map[string]*roleStats{}, compared: newWindow[bool](rules.Window),
 	}
 	for _, role := range []string{RolePrimary, RoleCanary, RoleShadow} {
 		r.roles[role] = &roleStats{outcomes: newWindow[bool](rules.Window), latencies: newWindow[time.Duration](rules.Window)}
@@ -203,7 +203,7 @@ func (r *rollout) stopLocked(role, version, reason string) {
 	if _, done := r.stopped[role]; done {
 		return
 	}
-	r.stopped[role] = stop{Reason: reason, At: time.Now()}
+	r.stopped[role] = RolloutStop{Reason: reason, At: time.Now()}
 	r.log.Warn("rollout stopped", "model", r.model, "role", role, "version", version, "reason", reason)
 	if r.report != nil {
 		n, _ := strconv.ParseInt(version, 10, 64)
@@ -364,7 +364,7 @@ type RolloutReport struct {
 	Shadow *TrafficSplit         `json:"shadow,omitempty"`
 	Roles  map[string]RoleReport `json:"roles"`
 	// Stopped says which roles the rollback rules stopped, and why.
-	Stopped map[string]stop `json:"stopped"`
+	Stopped map[string]RolloutStop `json:"stopped"`
 	// Agreement is the share of recent shadow answers that agreed with the primary's.
 	Agreement *float64 `json:"shadow_agreement,omitempty"`
 	Compared  int      `json:"shadow_compared"`
@@ -389,7 +389,7 @@ type RoleReport struct {
 func (r *rollout) reportNow(models *Manager) RolloutReport {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	rep := RolloutReport{Model: r.model, Canary: r.canary, Shadow: r.shadow, Roles: map[string]RoleReport{}, Stopped: map[string]stop{}, Dropped: r.dropped}
+	rep := RolloutReport{Model: r.model, Canary: r.canary, Shadow: r.shadow, Roles: map[string]RoleReport{}, Stopped: map[string]RolloutStop{}, Dropped: r.dropped}
 	for role, st := range r.roles {
 		if role != RolePrimary && st.requests == 0 {
 			continue
