@@ -381,3 +381,15 @@ func (c contextReader) Read(p []byte) (int, error) {
 	}
 	return c.r.Read(p)
 }
+
+// deleteFolder removes the folder dir and everything in it.
+func (b *FS) deleteFolder(ctx context.Context, dir string) error {
+	p, err := b.path(dir)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(p); err != nil {
+		return fmt.Errorf("delete %s: %w", dir, err)
+	}
+	return nil
+}

@@ -136,3 +136,26 @@ func folder(dir string) (string, error) {
 	}
 	return strings.TrimSuffix(dir, "/") + "/", nil
 }
+
+// folderDeleter is a bucket that removes a whole folder at once (a local
+// folder, with its sub-folders).
+type folderDeleter interface {
+	deleteFolder(ctx context.Context, dir string) error
+}
+
+// DeleteAll removes every object under the folder dir.
+func DeleteAll(ctx context.Context, b Bucket, dir string) error {
+	if fd, ok := b.(folderDeleter); ok {
+		return fd.deleteFolder(ctx, dir)
+	}
+	var keys []string
+	if err := b.Iter(ctx, dir, func(k string) error { keys = append(keys, k); return nil }, Recursive()); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := b.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -260,6 +261,27 @@ func AcceptanceTest(t *testing.T, b objstore.ConditionalBucket) {
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK || string(got) != "signed" {
 			t.Fatalf("GET presigned URL: %d %q", resp.StatusCode, got)
+		}
+	})
+
+	t.Run("delete a folder", func(t *testing.T) {
+		for _, k := range []string{"da/x", "da/sub/y", "dab"} {
+			if err := b.Upload(ctx, k, bytes.NewReader([]byte(k))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := objstore.DeleteAll(ctx, b, "da/"); err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		b.Iter(ctx, "", func(k string) error {
+			if strings.HasPrefix(k, "da") {
+				keys = append(keys, k)
+			}
+			return nil
+		})
+		if want := []string{"dab"}; !reflect.DeepEqual(keys, want) {
+			t.Fatalf("left %v, want %v", keys, want)
 		}
 	})
 
