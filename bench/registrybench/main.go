@@ -25,6 +25,7 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/onnx"
 	"github.com/kilnml/kiln/pkg/registry"
 )
@@ -51,8 +52,8 @@ func run(ctx context.Context, size int64, runs int) error {
 	}
 	defer stopS3()
 
-	store, err := registry.NewS3Store(ctx, registry.S3Options{
-		Bucket: s3.Bucket, Prefix: "registry", Endpoint: s3.Endpoint, Region: s3.Region,
+	store, err := objstore.Open(ctx, "s3://"+s3.Bucket+"/registry", objstore.S3Options{
+		Endpoint: s3.Endpoint, Region: s3.Region,
 		PathStyle: true, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
 	})
 	if err != nil {

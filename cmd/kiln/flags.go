@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,11 +17,13 @@ import (
 // set so that the advice in errors ("pass --features or a --mapping file",
 // "pass --ort-lib") names flags each of these commands has.
 type tableFlags struct {
-	features   string
-	mapping    string
-	format     string
-	s3Endpoint string
-	ortLib     string
+	features    string
+	mapping     string
+	format      string
+	s3Endpoint  string
+	s3Region    string
+	s3PathStyle bool
+	ortLib      string
 }
 
 // formatAnnotation marks the flag that gives a command's input format:
@@ -36,6 +39,9 @@ func (t *tableFlags) register(c *cobra.Command, formatFlag, what string) {
 	f.StringVar(&t.format, formatFlag, "", "format of "+what+": csv, jsonl or parquet (default: from the file name)")
 	f.SetAnnotation(formatFlag, formatAnnotation, []string{"true"})
 	f.StringVar(&t.s3Endpoint, "s3-endpoint", os.Getenv("KILN_S3_ENDPOINT"), "S3 server URL for s3:// paths ($KILN_S3_ENDPOINT; credentials from the AWS environment)")
+	f.StringVar(&t.s3Region, "s3-region", os.Getenv("KILN_S3_REGION"), "S3 region for s3:// paths ($KILN_S3_REGION, else $AWS_REGION)")
+	pathStyle, _ := strconv.ParseBool(os.Getenv("KILN_S3_PATH_STYLE"))
+	f.BoolVar(&t.s3PathStyle, "s3-path-style", pathStyle, "address S3 buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE); without it, path style for endpoints other than AWS")
 	f.StringVar(&t.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
 }
 
@@ -71,12 +77,17 @@ func (t *tableFlags) scoreOptions() (batch.ScoreOptions, error) {
 // inputFormat parses the format flag.
 func (t *tableFlags) inputFormat() (batch.Format, error) { return batch.ParseFormat(t.format) }
 
-// storage opens local and s3:// paths, with --s3-endpoint.
+// storage opens local and s3:// paths, with --s3-endpoint, --s3-region and
+// --s3-path-style.
 func (t *tableFlags) storage() *batch.Storage {
 	opts := batch.S3OptionsFromEnv()
 	if t.s3Endpoint != "" {
 		opts.Endpoint = t.s3Endpoint
 	}
+	if t.s3Region != "" {
+		opts.Region = t.s3Region
+	}
+	opts.PathStyle = t.s3PathStyle
 	return batch.NewStorage(opts)
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/kilnml/kiln/internal/flagenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/registry/console"
 	"github.com/kilnml/kiln/pkg/telemetry"
@@ -55,7 +56,7 @@ type config struct {
 	maxModelSize                  int64
 	redirect                      bool
 	nodeTTL                       time.Duration
-	s3                            registry.S3Options
+	s3                            objstore.S3Options
 }
 
 // helpOutput is where --help prints.
@@ -124,14 +125,14 @@ func run(cfg *config) error {
 			return err
 		}
 	}
-	store, err := registry.OpenStore(ctx, cfg.store, cfg.s3)
+	store, err := objstore.Open(ctx, cfg.store, cfg.s3)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc := registry.NewService(registry.InstrumentStore(store, metrics), registry.ServiceOptions{MaxModelBytes: cfg.maxModelSize, Logger: log})
+	svc := registry.NewService(objstore.WrapWithMetrics(store, metrics, "kiln_registry_storage"), registry.ServiceOptions{MaxModelBytes: cfg.maxModelSize, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
 	nodes := registry.NewNodes(cfg.nodeTTL)
 	web, err := console.New(console.Options{Service: svc, Tokens: tokens, Nodes: nodes, Logger: log})

@@ -30,6 +30,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 
 	"github.com/kilnml/kiln/internal/flagenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/predlog"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
@@ -63,7 +64,7 @@ type config struct {
 	predLogDir      string
 	predLogRate     float64
 	predLogS3       string
-	s3Endpoint      string
+	s3              objstore.S3Options
 	checkConfig     bool
 	advertiseAddr   string
 	nodeID          string
@@ -132,7 +133,9 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.predLogDir, "prediction-log-dir", "", "keep a sampled log of predictions (JSON lines) in this folder")
 	fs.Float64Var(&cfg.predLogRate, "prediction-log-sample-rate", 0.01, "share of predictions logged")
 	fs.StringVar(&cfg.predLogS3, "prediction-log-s3", "", "ship finished prediction log files to s3://BUCKET/PREFIX/date=YYYY-MM-DD/")
-	fs.StringVar(&cfg.s3Endpoint, "s3-endpoint", "", "S3 endpoint URL for --prediction-log-s3 (empty: AWS S3); credentials from the AWS chain")
+	fs.StringVar(&cfg.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL for --prediction-log-s3 (empty: AWS S3); credentials from the AWS chain")
+	fs.StringVar(&cfg.s3.Region, "s3-region", os.Getenv("AWS_REGION"), "S3 region for --prediction-log-s3 (default $AWS_REGION)")
+	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", false, "address buckets as ENDPOINT/BUCKET (MinIO, versitygw); without it, path style for endpoints other than AWS")
 	fs.BoolVar(&cfg.checkConfig, "check-config", false, "read the --config settings file, report what is wrong with it, and exit")
 	fs.StringVar(&cfg.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -339,7 +342,7 @@ func openPredictionLog(ctx context.Context, cfg *config, logger *slog.Logger) (*
 		if !strings.HasPrefix(cfg.predLogS3, "s3://") {
 			return nil, fmt.Errorf("--prediction-log-s3 %q: want s3://BUCKET/PREFIX", cfg.predLogS3)
 		}
-		store, err := registry.OpenStore(ctx, cfg.predLogS3, registry.S3Options{Endpoint: cfg.s3Endpoint, PathStyle: cfg.s3Endpoint != "", Region: os.Getenv("AWS_REGION")})
+		store, err := objstore.Open(ctx, cfg.predLogS3, cfg.s3)
 		if err != nil {
 			return nil, fmt.Errorf("--prediction-log-s3: %w", err)
 		}

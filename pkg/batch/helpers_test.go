@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
@@ -83,7 +84,7 @@ func writeTable(t testing.TB, path string, f Format, fields []Field, rows []Row)
 // readTable reads every row of a local file.
 func readTable(t testing.TB, path string) ([]Field, []Row) {
 	t.Helper()
-	st := NewStorage(S3Options{})
+	st := NewStorage(objstore.S3Options{})
 	src, _, err := openInput(context.Background(), st, path, "")
 	if err != nil {
 		t.Fatal(err)

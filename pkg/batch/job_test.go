@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/valyala/fastjson"
+
+	"github.com/kilnml/kiln/pkg/objstore"
 )
 
 // checkIrisOutput asserts that out holds rows in order, each with its
@@ -257,7 +259,7 @@ func TestRunResumesFromItsCheckpoint(t *testing.T) {
 	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("first run: %v, want context.Canceled", err)
 	}
-	cp, err := loadCheckpoint(context.Background(), NewStorage(S3Options{}), Location{Key: out + ".kiln-batch"})
+	cp, err := loadCheckpoint(context.Background(), NewStorage(objstore.S3Options{}), Location{Key: out + ".kiln-batch"})
 	if err != nil || cp == nil || cp.NextRow < 1000 || cp.NextRow >= 3000 {
 		t.Fatalf("checkpoint after the first run: %+v, %v", cp, err)
 	}

@@ -33,7 +33,7 @@ type Record struct {
 	LatencySeconds float64       `json:"latency_seconds"`
 }
 
-// Uploader stores a finished log file under key (the s3 registry store does).
+// Uploader stores a finished log file under key (an objstore.Bucket does).
 type Uploader interface {
 	Upload(ctx context.Context, key string, r io.Reader) error
 }

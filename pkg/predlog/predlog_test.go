@@ -16,8 +16,8 @@ import (
 	"github.com/minio/minio-go/v7"
 
 	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/oip"
-	"github.com/kilnml/kiln/pkg/registry"
 )
 
 func record(i int) *Record {
@@ -154,8 +154,8 @@ func TestFullQueueDropsInsteadOfBlocking(t *testing.T) {
 // TestShipsToS3 ships finished files to a real S3 server, under date= folders.
 func TestShipsToS3(t *testing.T) {
 	s3 := testenv.NewS3(t)
-	store, err := registry.NewS3Store(context.Background(), registry.S3Options{
-		Bucket: s3.Bucket, Prefix: "predictions", Endpoint: s3.Endpoint, Region: s3.Region,
+	store, err := objstore.Open(context.Background(), "s3://"+s3.Bucket+"/predictions", objstore.S3Options{
+		Endpoint: s3.Endpoint, Region: s3.Region,
 		PathStyle: true, AccessKey: s3.AccessKey, SecretKey: s3.SecretKey,
 	})
 	if err != nil {

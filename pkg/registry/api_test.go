@@ -50,10 +50,7 @@ func TestBadInputLeavesNothing(t *testing.T) {
 	t.Run("fs", func(t *testing.T) { testBadInput(t, newFSStore(t), nil) })
 	t.Run("s3", func(t *testing.T) {
 		env := testenv.NewS3(t)
-		s, err := registry.NewS3Store(context.Background(), s3Options(env))
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := openS3Store(t, env)
 		testBadInput(t, s, env)
 	})
 }
@@ -189,10 +186,7 @@ func TestAuthRoles(t *testing.T) {
 
 func TestDownloadRangeETagAndRedirect(t *testing.T) {
 	env := testenv.NewS3(t)
-	store, err := registry.NewS3Store(context.Background(), s3Options(env))
-	if err != nil {
-		t.Fatal(err)
-	}
+	store := openS3Store(t, env)
 	srv, client := serve(t, store, registry.ServiceOptions{}, registry.APIOptions{RedirectDownloads: true}, "")
 	direct, _ := serve(t, store, registry.ServiceOptions{}, registry.APIOptions{}, "")
 	ctx := context.Background()
@@ -236,7 +230,7 @@ func TestDownloadRangeETagAndRedirect(t *testing.T) {
 
 	// With redirects on, the registry hands out a presigned URL; the client follows it.
 	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err = noFollow.Get(srv.URL + "/api/v1/models/r/versions/1/model")
+	resp, err := noFollow.Get(srv.URL + "/api/v1/models/r/versions/1/model")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,13 +270,7 @@ func TestPullDetectsCorruptBlob(t *testing.T) {
 
 func TestReplicasShareOneBucket(t *testing.T) {
 	env := testenv.NewS3(t)
-	open := func() registry.Store {
-		s, err := registry.NewS3Store(context.Background(), s3Options(env))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
+	open := func() registry.Store { return openS3Store(t, env) }
 	ctx := context.Background()
 	_, a := serve(t, open(), registry.ServiceOptions{}, registry.APIOptions{}, "")
 	_, b := serve(t, open(), registry.ServiceOptions{}, registry.APIOptions{}, "")

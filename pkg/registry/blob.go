@@ -10,6 +10,8 @@ import (
 	"io"
 	"regexp"
 	"time"
+
+	"github.com/kilnml/kiln/pkg/objstore"
 )
 
 var digestPattern = regexp.MustCompile(`^sha256:([0-9a-f]{64})$`)
@@ -35,7 +37,7 @@ func (s *Service) putBlob(ctx context.Context, digest string, r io.Reader, check
 	}
 	v := newVerifier(r, hexDigest, s.maxBytes, check)
 	defer v.stop()
-	exists, err := Exists(ctx, s.store, blobKey(hexDigest))
+	exists, err := objstore.Exists(ctx, s.store, blobKey(hexDigest))
 	if err != nil {
 		return 0, err
 	}

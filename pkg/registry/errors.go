@@ -1,18 +1,22 @@
 package registry
 
-import "errors"
+import (
+	"errors"
 
-// Sentinel errors of the registry. Every error returned by the Store, the
+	"github.com/kilnml/kiln/pkg/objstore"
+)
+
+// Sentinel errors of the registry; the first three are objstore's. Every error returned by the Store, the
 // Service and the Client wraps at most one of them; the HTTP API maps each to
 // one status code in httperror.go.
 var (
 	// ErrNotFound: the model, version, alias or key does not exist.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = objstore.ErrNotFound
 	// ErrConflict: a concurrent change won, or the state forbids the change
 	// (a stale expected version, an alias that still points at a version).
-	ErrConflict = errors.New("conflict")
+	ErrConflict = objstore.ErrConflict
 	// ErrInvalid: the request is malformed (bad name, not ONNX, digest mismatch).
-	ErrInvalid = errors.New("invalid")
+	ErrInvalid = objstore.ErrInvalid
 	// ErrTooLarge: an upload exceeds the configured limit.
 	ErrTooLarge = errors.New("too large")
 	// ErrUnauthorized: no valid token was presented.

@@ -13,6 +13,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/registry"
 )
 
@@ -58,6 +59,26 @@ func serve(t testing.TB, store registry.Store, svcOpts registry.ServiceOptions, 
 func newFSStore(t testing.TB) registry.Store {
 	t.Helper()
 	s, err := registry.NewFSStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// newS3Store starts versitygw for the test and opens a store in its bucket.
+func newS3Store(t *testing.T) registry.Store {
+	t.Helper()
+	return openS3Store(t, testenv.NewS3(t))
+}
+
+// openS3Store opens a store under the prefix reg/ of env's bucket, the way
+// kiln-registry does.
+func openS3Store(t testing.TB, env *testenv.S3) registry.Store {
+	t.Helper()
+	s, err := objstore.Open(context.Background(), "s3://"+env.Bucket+"/reg", objstore.S3Options{
+		Endpoint: env.Endpoint, Region: env.Region, PathStyle: true,
+		AccessKey: env.AccessKey, SecretKey: env.SecretKey, PartSize: 5 << 20,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kilnml/kiln/pkg/objstore"
 )
 
 // Service is the registry's domain logic over a Store: pushes, versions,
@@ -63,7 +65,7 @@ func blobKey(hexDigest string) string    { return "blobs/sha256/" + hexDigest }
 
 // readJSON decodes the object under key into v and returns its ETag.
 func (s *Service) readJSON(ctx context.Context, key string, v any) (string, error) {
-	data, etag, err := ReadAll(ctx, s.store, key)
+	data, etag, err := objstore.ReadAll(ctx, s.store, key)
 	if err != nil {
 		return "", err
 	}
