@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kilnml/kiln/pkg/batch"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 const (
@@ -126,19 +126,19 @@ func writeInput(path string, rows int) error {
 		return err
 	}
 	defer f.Close()
-	fields := []batch.Field{
-		{Name: "id", Kind: batch.KindInt},
-		{Name: "sepal_length", Kind: batch.KindFloat64}, {Name: "sepal_width", Kind: batch.KindFloat64},
-		{Name: "petal_length", Kind: batch.KindFloat64}, {Name: "petal_width", Kind: batch.KindFloat64},
+	fields := []table.Field{
+		{Name: "id", Kind: table.KindInt},
+		{Name: "sepal_length", Kind: table.KindFloat64}, {Name: "sepal_width", Kind: table.KindFloat64},
+		{Name: "petal_length", Kind: table.KindFloat64}, {Name: "petal_width", Kind: table.KindFloat64},
 	}
-	w, err := batch.NewRowWriter(batch.Parquet, f, fields)
+	w, err := table.NewRowWriter(table.Parquet, f, fields)
 	if err != nil {
 		return err
 	}
-	chunk := make([]batch.Row, 0, 8192)
+	chunk := make([]table.Row, 0, 8192)
 	for i := range rows {
 		x := float64(i%97) / 97
-		chunk = append(chunk, batch.Row{batch.Int(int64(i)), batch.Float64(4.3 + 3.6*x), batch.Float64(2 + 2.4*(1-x)), batch.Float64(1 + 5.9*x), batch.Float64(0.1 + 2.4*x)})
+		chunk = append(chunk, table.Row{table.Int(int64(i)), table.Float64(4.3 + 3.6*x), table.Float64(2 + 2.4*(1-x)), table.Float64(1 + 5.9*x), table.Float64(0.1 + 2.4*x)})
 		if len(chunk) == cap(chunk) || i == rows-1 {
 			if err := w.Write(chunk); err != nil {
 				return err

@@ -133,7 +133,7 @@ func aliasLsCommand(g *globals) *cobra.Command {
 			for _, a := range aliases {
 				rows = append(rows, []string{a.Alias, strconv.Itoa(a.Version), timeString(a.UpdatedAt), a.By})
 			}
-			return table(c.OutOrStdout(), rows)
+			return printTable(c.OutOrStdout(), rows)
 		},
 	}
 }

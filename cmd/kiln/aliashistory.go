@@ -59,7 +59,7 @@ refused (TO is 0 when the alias was removed).`,
 				}
 				rows = append(rows, []string{timeString(m.Time), m.Event, versionCell(m.From), versionCell(m.To), m.By, forced, m.Gates})
 			}
-			return table(c.OutOrStdout(), rows)
+			return printTable(c.OutOrStdout(), rows)
 		},
 	}
 }

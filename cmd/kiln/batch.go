@@ -15,6 +15,7 @@ import (
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // modelFlags are the flags that say which model scores the rows of a table.
@@ -125,7 +126,7 @@ the same command runs again. --shard i/N scores every N-th row starting at i;
 			if err != nil {
 				return usage(c, err)
 			}
-			outF, err := batch.ParseFormat(outFormat)
+			outF, err := table.ParseFormat(outFormat)
 			if err != nil {
 				return usage(c, err)
 			}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/batch"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // irisExample returns a path under examples/iris.
@@ -24,22 +25,22 @@ func irisExample(t *testing.T, name string) string {
 	return filepath.Join(testenv.RepoRoot(t), "examples", "iris", name)
 }
 
-// readRows reads a local table with pkg/batch's readers.
-func readRows(t *testing.T, path string) ([]batch.Field, []batch.Row) {
+// readRows reads a local table with pkg/table's readers.
+func readRows(t *testing.T, path string) ([]table.Field, []table.Row) {
 	t.Helper()
-	var fields []batch.Field
-	var rows []batch.Row
+	var fields []table.Field
+	var rows []table.Row
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	st, _ := f.Stat()
-	format, err := batch.DetectFormat(path)
+	format, err := table.DetectFormat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := batch.NewRowReader(format, f, st.Size())
+	r, err := table.NewRowReader(format, f, st.Size())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,18 +125,18 @@ func TestBatchResumesAfterSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	model := testenv.WriteModel(t, testenv.SlowModel(t, 6))
 	const n = 1500
-	fields := []batch.Field{{Name: "id", Kind: batch.KindInt}, {Name: "x", Kind: batch.KindList, Elem: batch.KindFloat32}}
-	rows := make([]batch.Row, n)
+	fields := []table.Field{{Name: "id", Kind: table.KindInt}, {Name: "x", Kind: table.KindList, Elem: table.KindFloat32}}
+	rows := make([]table.Row, n)
 	for i := range rows {
-		x := make([]batch.Value, 1024)
+		x := make([]table.Value, 1024)
 		for j := range x {
-			x[j] = batch.Float32(float32((i+j)%13) / 13)
+			x[j] = table.Float32(float32((i+j)%13) / 13)
 		}
-		rows[i] = batch.Row{batch.Int(int64(i)), batch.List(x)}
+		rows[i] = table.Row{table.Int(int64(i)), table.List(x)}
 	}
 	in := filepath.Join(dir, "in.parquet")
 	f, _ := os.Create(in)
-	w, _ := batch.NewRowWriter(batch.Parquet, f, fields)
+	w, _ := table.NewRowWriter(table.Parquet, f, fields)
 	if err := w.Write(rows); err != nil {
 		t.Fatal(err)
 	}

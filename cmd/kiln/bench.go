@@ -173,7 +173,7 @@ func printBench(c *cobra.Command, r benchReport) error {
 			l.P50.Round(time.Microsecond).String(), l.P90.Round(time.Microsecond).String(), l.P99.Round(time.Microsecond).String(),
 		})
 	}
-	return table(c.OutOrStdout(), rows)
+	return printTable(c.OutOrStdout(), rows)
 }
 
 func envOr(name, fallback string) string {

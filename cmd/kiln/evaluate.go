@@ -14,6 +14,7 @@ import (
 	"github.com/kilnml/kiln/pkg/batch"
 	"github.com/kilnml/kiln/pkg/eval"
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // evalFlags say what to evaluate against.
@@ -188,13 +189,13 @@ func (e *evalFlags) collect(ctx context.Context, m *modelFlags, pred batch.Predi
 }
 
 // pickOutputs finds the label, probability and prediction output columns (-1: none).
-func (e *evalFlags) pickOutputs(fields []batch.Field) (label, proba, pred int, err error) {
+func (e *evalFlags) pickOutputs(fields []table.Field) (label, proba, pred int, err error) {
 	label, proba, pred = -1, -1, -1
 	for i, f := range fields {
 		switch {
-		case e.labelOutput == "" && label < 0 && (f.Kind == batch.KindString || f.Kind == batch.KindInt):
+		case e.labelOutput == "" && label < 0 && (f.Kind == table.KindString || f.Kind == table.KindInt):
 			label = i
-		case e.probaOutput == "" && proba < 0 && f.Kind == batch.KindList:
+		case e.probaOutput == "" && proba < 0 && f.Kind == table.KindList:
 			proba = i
 		}
 	}
@@ -218,7 +219,7 @@ func (e *evalFlags) pickOutputs(fields []batch.Field) (label, proba, pred int, e
 }
 
 // add records one labelled row.
-func (col *collected) add(task string, index int64, label batch.Value, out batch.Row, labelOut, probaOut, predOut int) error {
+func (col *collected) add(task string, index int64, label table.Value, out table.Row, labelOut, probaOut, predOut int) error {
 	col.index = append(col.index, index)
 	if task == "regression" {
 		y, err := number(label)
@@ -316,7 +317,7 @@ func classNames(meta map[string]string) []string {
 }
 
 // classText names a class: integral numbers as integers ("1.0" -> "1").
-func classText(v batch.Value) string {
+func classText(v table.Value) string {
 	if f, err := number(v); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 		return strconv.FormatInt(int64(f), 10)
 	}
@@ -324,16 +325,16 @@ func classText(v batch.Value) string {
 }
 
 // number reads a cell as a number; a one-element list counts as its element.
-func number(v batch.Value) (float64, error) {
-	if v.Kind == batch.KindList && len(v.List) == 1 {
+func number(v table.Value) (float64, error) {
+	if v.Kind == table.KindList && len(v.List) == 1 {
 		v = v.List[0]
 	}
 	switch v.Kind {
-	case batch.KindInt, batch.KindBool:
+	case table.KindInt, table.KindBool:
 		return float64(v.Int), nil
-	case batch.KindFloat32, batch.KindFloat64:
+	case table.KindFloat32, table.KindFloat64:
 		return v.Float, nil
-	case batch.KindString:
+	case table.KindString:
 		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
 		if err != nil {
 			return 0, fmt.Errorf("%q is not a number", v.Str)
@@ -353,7 +354,7 @@ func argmax(xs []float64) int {
 	return best
 }
 
-func fieldIndex(fields []batch.Field, name string) int {
+func fieldIndex(fields []table.Field, name string) int {
 	for i, f := range fields {
 		if f.Name == name {
 			return i
@@ -362,7 +363,7 @@ func fieldIndex(fields []batch.Field, name string) int {
 	return -1
 }
 
-func names(fields []batch.Field) string {
+func names(fields []table.Field) string {
 	out := make([]string, len(fields))
 	for i, f := range fields {
 		out[i] = f.Name

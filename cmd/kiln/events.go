@@ -36,7 +36,7 @@ func eventsCommand(g *globals) *cobra.Command {
 			for _, e := range events {
 				rows = append(rows, []string{timeString(e.Time), e.Type, versionCell(e.Version), eventDetail(e), e.By})
 			}
-			return table(c.OutOrStdout(), rows)
+			return printTable(c.OutOrStdout(), rows)
 		},
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/kilnml/kiln/pkg/batch"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // tableFlags are the flags of every command that reads a table (CSV, JSONL
@@ -75,12 +76,12 @@ func (t *tableFlags) scoreOptions() (batch.ScoreOptions, error) {
 }
 
 // inputFormat parses the format flag.
-func (t *tableFlags) inputFormat() (batch.Format, error) { return batch.ParseFormat(t.format) }
+func (t *tableFlags) inputFormat() (table.Format, error) { return table.ParseFormat(t.format) }
 
 // storage opens local and s3:// paths, with --s3-endpoint, --s3-region and
 // --s3-path-style.
-func (t *tableFlags) storage() *batch.Storage {
-	opts := batch.S3OptionsFromEnv()
+func (t *tableFlags) storage() *table.Storage {
+	opts := table.S3OptionsFromEnv()
 	if t.s3Endpoint != "" {
 		opts.Endpoint = t.s3Endpoint
 	}
@@ -88,7 +89,7 @@ func (t *tableFlags) storage() *batch.Storage {
 		opts.Region = t.s3Region
 	}
 	opts.PathStyle = t.s3PathStyle
-	return batch.NewStorage(opts)
+	return table.NewStorage(opts)
 }
 
 // commandAdvice rewords the advice of the packages below cmd, which name

@@ -49,7 +49,7 @@ func modelsCommand(g *globals) *cobra.Command {
 			for _, m := range models {
 				rows = append(rows, []string{m.Name, strconv.Itoa(m.LatestVersion), joinMap(m.Aliases), timeString(m.CreatedAt)})
 			}
-			return table(c.OutOrStdout(), rows)
+			return printTable(c.OutOrStdout(), rows)
 		},
 	}
 }
@@ -80,7 +80,7 @@ func versionsCommand(g *globals) *cobra.Command {
 			for _, v := range versions {
 				rows = append(rows, []string{strconv.Itoa(v.Version), shortDigest(v.Digest), strconv.FormatInt(v.Size, 10), joinMap(v.Metrics), timeString(v.Lineage.CreatedAt), v.Lineage.CreatedBy})
 			}
-			return table(c.OutOrStdout(), rows)
+			return printTable(c.OutOrStdout(), rows)
 		},
 	}
 }

@@ -17,8 +17,8 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// table writes aligned rows to w; the first row is the header.
-func table(w io.Writer, rows [][]string) error {
+// printTable writes aligned rows to w; the first row is the header.
+func printTable(w io.Writer, rows [][]string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, r := range rows {
 		fmt.Fprintln(tw, strings.Join(r, "\t"))

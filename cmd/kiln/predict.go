@@ -66,7 +66,7 @@ standard input).`,
 				rows = append(rows, []string{t.Name, string(t.Datatype), fmt.Sprint(t.Shape), string(view.Data)})
 			}
 			fmt.Fprintf(c.OutOrStdout(), "%s version %s\n", resp.ModelName, resp.ModelVersion)
-			return table(c.OutOrStdout(), rows)
+			return printTable(c.OutOrStdout(), rows)
 		},
 	}
 	srv.register(c)

@@ -100,7 +100,7 @@ feature_names metadata.`,
 				return printJSON(c.OutOrStdout(), map[string]any{"file": out, "rows": res.Profile.Rows, "skipped": res.Skipped})
 			}
 			fmt.Fprintf(c.OutOrStdout(), "profiled %d rows to %s\n", res.Profile.Rows, out)
-			return table(c.OutOrStdout(), profileRows(res.Profile))
+			return printTable(c.OutOrStdout(), profileRows(res.Profile))
 		},
 	}
 	m.register(c, "data-format", "the reference data")

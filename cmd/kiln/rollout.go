@@ -82,12 +82,12 @@ func rolloutCommand(g *globals) *cobra.Command {
 			for _, a := range aliases {
 				rows = append(rows, []string{a.Alias, strconv.Itoa(a.Version), timeString(a.UpdatedAt), a.By})
 			}
-			if err := table(out, rows); err != nil {
+			if err := printTable(out, rows); err != nil {
 				return err
 			}
 			if len(serving) > 1 {
 				fmt.Fprintln(out, "\nServed now (the nodes' heartbeats):")
-				if err := table(out, serving); err != nil {
+				if err := printTable(out, serving); err != nil {
 					return err
 				}
 			}
@@ -100,7 +100,7 @@ func rolloutCommand(g *globals) *cobra.Command {
 			for _, e := range stops {
 				rows = append(rows, []string{timeString(e.Time), e.Node, e.Role, versionCell(e.Version), e.Reason})
 			}
-			return table(out, rows)
+			return printTable(out, rows)
 		},
 	})
 	return c

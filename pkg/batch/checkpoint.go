@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // checkpointName is the checkpoint file in a job's work folder.
@@ -41,7 +43,7 @@ type part struct {
 }
 
 // loadCheckpoint reads the checkpoint in dir; nil when there is none.
-func loadCheckpoint(ctx context.Context, st *Storage, dir Location) (*checkpoint, error) {
+func loadCheckpoint(ctx context.Context, st *table.Storage, dir table.Location) (*checkpoint, error) {
 	data, err := st.ReadFile(ctx, dir.Join(checkpointName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -57,7 +59,7 @@ func loadCheckpoint(ctx context.Context, st *Storage, dir Location) (*checkpoint
 }
 
 // save writes the checkpoint atomically.
-func (cp *checkpoint) save(ctx context.Context, st *Storage, dir Location) error {
+func (cp *checkpoint) save(ctx context.Context, st *table.Storage, dir table.Location) error {
 	data, err := json.MarshalIndent(cp, "", "  ")
 	if err != nil {
 		return err

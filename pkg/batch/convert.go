@@ -6,18 +6,20 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 var errMissing = errors.New("missing value")
 
 // toFloat reads a cell as a number.
-func toFloat(v Value) (float64, error) {
+func toFloat(v table.Value) (float64, error) {
 	switch v.Kind {
-	case KindFloat32, KindFloat64:
+	case table.KindFloat32, table.KindFloat64:
 		return v.Float, nil
-	case KindInt, KindBool:
+	case table.KindInt, table.KindBool:
 		return float64(v.Int), nil
-	case KindString:
+	case table.KindString:
 		s := strings.TrimSpace(v.Str)
 		if s == "" {
 			return 0, errMissing
@@ -27,19 +29,19 @@ func toFloat(v Value) (float64, error) {
 			return 0, fmt.Errorf("%q is not a number", v.Str)
 		}
 		return f, nil
-	case KindNull:
+	case table.KindNull:
 		return 0, errMissing
 	}
 	return 0, fmt.Errorf("a %s where a number is expected", v.Kind)
 }
 
 // toInt reads a cell as an integer in [lo, hi].
-func toInt(v Value, lo, hi int64) (int64, error) {
+func toInt(v table.Value, lo, hi int64) (int64, error) {
 	var i int64
 	switch v.Kind {
-	case KindInt, KindBool:
+	case table.KindInt, table.KindBool:
 		i = v.Int
-	case KindString:
+	case table.KindString:
 		s := strings.TrimSpace(v.Str)
 		if s == "" {
 			return 0, errMissing
@@ -53,12 +55,12 @@ func toInt(v Value, lo, hi int64) (int64, error) {
 			n = int64(f)
 		}
 		i = n
-	case KindFloat32, KindFloat64:
+	case table.KindFloat32, table.KindFloat64:
 		if v.Float != math.Trunc(v.Float) || math.Abs(v.Float) >= 1<<63 {
 			return 0, fmt.Errorf("%v is not an integer", v.Float)
 		}
 		i = int64(v.Float)
-	case KindNull:
+	case table.KindNull:
 		return 0, errMissing
 	default:
 		return 0, fmt.Errorf("a %s where an integer is expected", v.Kind)
@@ -70,31 +72,31 @@ func toInt(v Value, lo, hi int64) (int64, error) {
 }
 
 // toBool reads a cell as a boolean: true/false, 1/0.
-func toBool(v Value) (bool, error) {
+func toBool(v table.Value) (bool, error) {
 	switch v.Kind {
-	case KindBool, KindInt:
+	case table.KindBool, table.KindInt:
 		if v.Int == 0 || v.Int == 1 {
 			return v.Int == 1, nil
 		}
-	case KindString:
+	case table.KindString:
 		if b, err := strconv.ParseBool(strings.TrimSpace(v.Str)); err == nil {
 			return b, nil
 		}
 		if strings.TrimSpace(v.Str) == "" {
 			return false, errMissing
 		}
-	case KindNull:
+	case table.KindNull:
 		return false, errMissing
 	}
 	return false, fmt.Errorf("%s is not a boolean", v.Text())
 }
 
 // toBytes reads a cell as the bytes of a BYTES element.
-func toBytes(v Value) ([]byte, error) {
+func toBytes(v table.Value) ([]byte, error) {
 	switch v.Kind {
-	case KindNull:
+	case table.KindNull:
 		return nil, errMissing
-	case KindList:
+	case table.KindList:
 		return nil, errors.New("a list where a string is expected")
 	}
 	return []byte(v.Text()), nil

@@ -16,22 +16,23 @@ import (
 	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // irisFields are the columns of the iris test tables: an id, the four
 // features the example model names in its metadata, and the species.
-var irisFields = []Field{
-	{Name: "id", Kind: KindInt},
-	{Name: "sepal_length", Kind: KindFloat64},
-	{Name: "sepal_width", Kind: KindFloat64},
-	{Name: "petal_length", Kind: KindFloat64},
-	{Name: "petal_width", Kind: KindFloat64},
-	{Name: "species", Kind: KindString},
+var irisFields = []table.Field{
+	{Name: "id", Kind: table.KindInt},
+	{Name: "sepal_length", Kind: table.KindFloat64},
+	{Name: "sepal_width", Kind: table.KindFloat64},
+	{Name: "petal_length", Kind: table.KindFloat64},
+	{Name: "petal_width", Kind: table.KindFloat64},
+	{Name: "species", Kind: table.KindString},
 }
 
 // irisRows reads examples/iris/iris.csv (scikit-learn's layout) as rows
 // of irisFields, repeated times times with consecutive ids.
-func irisRows(t testing.TB, times int) []Row {
+func irisRows(t testing.TB, times int) []table.Row {
 	t.Helper()
 	f, err := os.Open(filepath.Join(testenv.RepoRoot(t), "examples", "iris", "iris.csv"))
 	if err != nil {
@@ -45,30 +46,30 @@ func irisRows(t testing.TB, times int) []Row {
 		t.Fatal(err)
 	}
 	classes := recs[0][2:]
-	var rows []Row
+	var rows []table.Row
 	for k := range times {
 		for i, rec := range recs[1:] {
-			row := Row{Int(int64(k*(len(recs)-1) + i))}
+			row := table.Row{table.Int(int64(k*(len(recs)-1) + i))}
 			for _, s := range rec[:4] {
 				x, _ := strconv.ParseFloat(s, 64)
-				row = append(row, Float64(x))
+				row = append(row, table.Float64(x))
 			}
 			c, _ := strconv.Atoi(rec[4])
-			rows = append(rows, append(row, String(classes[c])))
+			rows = append(rows, append(row, table.String(classes[c])))
 		}
 	}
 	return rows
 }
 
 // writeTable writes rows in format f to a new file in dir.
-func writeTable(t testing.TB, path string, f Format, fields []Field, rows []Row) string {
+func writeTable(t testing.TB, path string, f table.Format, fields []table.Field, rows []table.Row) string {
 	t.Helper()
 	out, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	w, err := NewRowWriter(f, out, fields)
+	w, err := table.NewRowWriter(f, out, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,10 +83,10 @@ func writeTable(t testing.TB, path string, f Format, fields []Field, rows []Row)
 }
 
 // readTable reads every row of a local file.
-func readTable(t testing.TB, path string) ([]Field, []Row) {
+func readTable(t testing.TB, path string) ([]table.Field, []table.Row) {
 	t.Helper()
-	st := NewStorage(objstore.S3Options{})
-	src, _, err := openInput(context.Background(), st, path, "")
+	st := table.NewStorage(objstore.S3Options{})
+	src, err := table.Open(context.Background(), st, path, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +95,8 @@ func readTable(t testing.TB, path string) ([]Field, []Row) {
 	if !errors.Is(err, io.EOF) {
 		t.Fatalf("read %s: %v", path, err)
 	}
-	rows := tab.rows()
-	for i, e := range tab.errs {
+	rows := tab.Rows()
+	for i, e := range tab.Errs() {
 		if e != nil {
 			t.Fatalf("%s row %d: %v", path, i, e)
 		}
@@ -123,7 +124,7 @@ func irisPredictor(t testing.TB) *RuntimePredictor {
 }
 
 // directLabels runs the model on rows in one call: the labels to expect.
-func directLabels(t testing.TB, p *RuntimePredictor, rows []Row) []string {
+func directLabels(t testing.TB, p *RuntimePredictor, rows []table.Row) []string {
 	t.Helper()
 	x := make([]float32, 0, len(rows)*4)
 	for _, r := range rows {

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // Config describes a batch scoring job.
@@ -19,7 +21,7 @@ type Config struct {
 	// Output + ".errors.jsonl".
 	Errors string
 	// InputFormat and OutputFormat default to what the names' extensions say.
-	InputFormat, OutputFormat Format
+	InputFormat, OutputFormat table.Format
 	Predictor                 Predictor
 	Score                     ScoreOptions
 	// Keep lists the input columns copied to the output; nil means all.
@@ -39,7 +41,7 @@ type Config struct {
 	// Overwrite replaces an existing output and discards a checkpoint left
 	// by a different job.
 	Overwrite bool
-	Storage   *Storage
+	Storage   *table.Storage
 	// Progress, when set, is called after every chunk (up to 8 batches) written.
 	Progress func(Progress)
 }
@@ -83,20 +85,20 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	start := time.Now()
 	cfg = withDefaults(cfg)
 	st := cfg.Storage
-	outLoc, err := ParseLocation(cfg.Output)
+	outLoc, err := table.ParseLocation(cfg.Output)
 	if err != nil {
 		return nil, err
 	}
-	errLoc, err := ParseLocation(cfg.Errors)
+	errLoc, err := table.ParseLocation(cfg.Errors)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.OutputFormat == "" {
-		if cfg.OutputFormat, err = DetectFormat(cfg.Output); err != nil {
+		if cfg.OutputFormat, err = table.DetectFormat(cfg.Output); err != nil {
 			return nil, err
 		}
 	}
-	src, files, err := openInput(ctx, st, cfg.Input, cfg.InputFormat)
+	src, err := table.Open(ctx, st, cfg.Input, cfg.InputFormat)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +111,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	fields := make([]Field, 0, len(keep)+len(sc.outputs))
+	fields := make([]table.Field, 0, len(keep)+len(sc.outputs))
 	for _, k := range keep {
 		fields = append(fields, src.Fields()[k])
 	}
@@ -120,7 +122,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 
 	dir := outLoc.WithSuffix(".kiln-batch")
 	fp := fingerprint(map[string]any{
-		"files": files, "model": cfg.Predictor.ID(), "input_format": src.format, "output": outLoc.String(),
+		"files": src.Files(), "model": cfg.Predictor.ID(), "input_format": src.Format(), "output": outLoc.String(),
 		"output_format": cfg.OutputFormat, "keep": cfg.Keep, "score": cfg.Score, "skip": cfg.SkipBadRows, "shard": cfg.Shard,
 	})
 	cp, err := prepareCheckpoint(ctx, st, dir, outLoc, fp, cfg.Overwrite)
@@ -144,15 +146,7 @@ func Run(ctx context.Context, cfg Config) (*Summary, error) {
 				names = append(names, p.Errors)
 			}
 		}
-		out, err := st.Create(ctx, errLoc)
-		if err != nil {
-			return nil, err
-		}
-		if err := concat(ctx, st, dir, names, 0, out); err != nil {
-			out.Abort()
-			return nil, fmt.Errorf("assemble %s: %w", errLoc, err)
-		}
-		if err := out.Commit(); err != nil {
+		if err := joinInto(ctx, st, table.JSONL, dir, names, nil, errLoc); err != nil {
 			return nil, err
 		}
 		sum.Errors = errLoc.String()
@@ -187,7 +181,7 @@ func batchesPerChunk(cfg Config, columns int) int {
 
 func withDefaults(cfg Config) Config {
 	if cfg.Storage == nil {
-		cfg.Storage = NewStorage(S3OptionsFromEnv())
+		cfg.Storage = table.NewStorage(table.S3OptionsFromEnv())
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1024
@@ -207,46 +201,7 @@ func withDefaults(cfg Config) Config {
 	return cfg
 }
 
-// openInput lists the input files (one file, or the files of a folder or
-// prefix) and opens them as one table. An empty format is detected from
-// the first file's name.
-func openInput(ctx context.Context, st *Storage, input string, format Format) (*source, []FileInfo, error) {
-	loc, err := ParseLocation(input)
-	if err != nil {
-		return nil, nil, err
-	}
-	var exts []string
-	if format != "" {
-		exts = formatExts[format]
-	} else {
-		for _, e := range formatExts {
-			exts = append(exts, e...)
-		}
-	}
-	files, err := st.List(ctx, loc, exts)
-	if err != nil {
-		return nil, nil, fmt.Errorf("input: %w", err)
-	}
-	if format == "" {
-		if format, err = DetectFormat(files[0].Loc.Key); err != nil {
-			return nil, nil, err
-		}
-		kept := files[:0]
-		for _, f := range files {
-			if hasExt(f.Loc.Key, formatExts[format]) {
-				kept = append(kept, f)
-			}
-		}
-		files = kept
-	}
-	src, err := openSource(ctx, st, format, files)
-	if err != nil {
-		return nil, nil, err
-	}
-	return src, files, nil
-}
-
-func keepColumns(fields []Field, keep []string) ([]int, error) {
+func keepColumns(fields []table.Field, keep []string) ([]int, error) {
 	if keep == nil {
 		idx := make([]int, len(fields))
 		for i := range idx {
@@ -258,14 +213,14 @@ func keepColumns(fields []Field, keep []string) ([]int, error) {
 	for _, name := range keep {
 		i := indexOfField(fields, name)
 		if i < 0 {
-			return nil, fmt.Errorf("--keep names column %q, which the input lacks (columns: %s)", name, strings.Join(fieldNames(fields), ", "))
+			return nil, fmt.Errorf("--keep names column %q, which the input lacks (columns: %s)", name, strings.Join(table.FieldNames(fields), ", "))
 		}
 		idx = append(idx, i)
 	}
 	return idx, nil
 }
 
-func indexOfField(fields []Field, name string) int {
+func indexOfField(fields []table.Field, name string) int {
 	for i, f := range fields {
 		if f.Name == name {
 			return i
@@ -274,7 +229,7 @@ func indexOfField(fields []Field, name string) int {
 	return -1
 }
 
-func uniqueNames(fields []Field) error {
+func uniqueNames(fields []table.Field) error {
 	seen := map[string]bool{}
 	for _, f := range fields {
 		if seen[f.Name] {
@@ -286,7 +241,7 @@ func uniqueNames(fields []Field) error {
 }
 
 // prepareCheckpoint loads the job's checkpoint or starts a new one.
-func prepareCheckpoint(ctx context.Context, st *Storage, dir, out Location, fp string, overwrite bool) (*checkpoint, error) {
+func prepareCheckpoint(ctx context.Context, st *table.Storage, dir, out table.Location, fp string, overwrite bool) (*checkpoint, error) {
 	cp, err := loadCheckpoint(ctx, st, dir)
 	if err != nil {
 		return nil, err
@@ -313,7 +268,7 @@ func prepareCheckpoint(ctx context.Context, st *Storage, dir, out Location, fp s
 }
 
 // score runs the pipeline from the checkpoint's next row to the end.
-func score(ctx context.Context, cfg Config, src *source, sc *scorer, dir Location, cp *checkpoint, fields []Field, keep []int, start time.Time) error {
+func score(ctx context.Context, cfg Config, src *table.Source, sc *scorer, dir table.Location, cp *checkpoint, fields []table.Field, keep []int, start time.Time) error {
 	if cp.NextRow > 0 {
 		n, err := src.Skip(cp.NextRow)
 		if err != nil {

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,17 +10,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/valyala/fastjson"
-
 	"github.com/kilnml/kiln/pkg/objstore"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // checkIrisOutput asserts that out holds rows in order, each with its
 // id, the model's label and three probabilities summing to 1.
-func checkIrisOutput(t *testing.T, p *RuntimePredictor, out string, rows []Row) {
+func checkIrisOutput(t *testing.T, p *RuntimePredictor, out string, rows []table.Row) {
 	t.Helper()
 	fields, got := readTable(t, out)
-	names := strings.Join(fieldNames(fields), ",")
+	names := strings.Join(table.FieldNames(fields), ",")
 	if names != "id,sepal_length,sepal_width,petal_length,petal_width,species,label,probabilities" {
 		t.Fatalf("%s columns = %s", out, names)
 	}
@@ -35,8 +35,15 @@ func checkIrisOutput(t *testing.T, p *RuntimePredictor, out string, rows []Row) 
 			t.Fatalf("%s row %d label %q, want %q", out, i, r[6].Text(), want[i])
 		}
 		probs := r[7]
-		if probs.Kind == KindString { // CSV holds the list as JSON text
-			probs, _ = jsonValue(fastjson.MustParse(probs.Str))
+		if probs.Kind == table.KindString { // CSV holds the list as JSON text
+			var nums []float64
+			if err := json.Unmarshal([]byte(probs.Str), &nums); err != nil {
+				t.Fatalf("%s row %d probabilities %q: %v", out, i, probs.Str, err)
+			}
+			probs = table.List(nil)
+			for _, x := range nums {
+				probs.List = append(probs.List, table.Float64(x))
+			}
 		}
 		if len(probs.List) != 3 {
 			t.Fatalf("%s row %d probabilities = %s", out, i, r[7].Text())
@@ -55,8 +62,8 @@ func checkIrisOutput(t *testing.T, p *RuntimePredictor, out string, rows []Row) 
 func TestRunRoundTripsEveryFormat(t *testing.T) {
 	p := irisPredictor(t)
 	rows := irisRows(t, 3)
-	for _, in := range []Format{CSV, JSONL, Parquet} {
-		for _, out := range []Format{CSV, JSONL, Parquet} {
+	for _, in := range []table.Format{table.CSV, table.JSONL, table.Parquet} {
+		for _, out := range []table.Format{table.CSV, table.JSONL, table.Parquet} {
 			t.Run(string(in)+"-to-"+string(out), func(t *testing.T) {
 				dir := t.TempDir()
 				input := writeTable(t, filepath.Join(dir, "in"+in.Ext()), in, irisFields, rows)
@@ -83,8 +90,8 @@ func TestRunReadsAFolderOfFiles(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.Mkdir(in, 0o755)
-	writeTable(t, filepath.Join(in, "a.parquet"), Parquet, irisFields, rows[:100])
-	writeTable(t, filepath.Join(in, "b.parquet"), Parquet, irisFields, rows[100:])
+	writeTable(t, filepath.Join(in, "a.parquet"), table.Parquet, irisFields, rows[:100])
+	writeTable(t, filepath.Join(in, "b.parquet"), table.Parquet, irisFields, rows[100:])
 	out := filepath.Join(dir, "out.csv")
 	if _, err := Run(context.Background(), Config{Input: in, Output: out, Predictor: p, BatchSize: 64}); err != nil {
 		t.Fatal(err)
@@ -96,17 +103,17 @@ func TestRunKeepsChosenColumnsAndExpandsVectors(t *testing.T) {
 	p := irisPredictor(t)
 	rows := irisRows(t, 1)
 	dir := t.TempDir()
-	in := writeTable(t, filepath.Join(dir, "in.parquet"), Parquet, irisFields, rows)
+	in := writeTable(t, filepath.Join(dir, "in.parquet"), table.Parquet, irisFields, rows)
 	out := filepath.Join(dir, "out.parquet")
 	_, err := Run(context.Background(), Config{Input: in, Output: out, Predictor: p, Keep: []string{"id"}, Score: ScoreOptions{Expand: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fields, got := readTable(t, out)
-	if names := strings.Join(fieldNames(fields), ","); names != "id,label,probabilities_0,probabilities_1,probabilities_2" {
+	if names := strings.Join(table.FieldNames(fields), ","); names != "id,label,probabilities_0,probabilities_1,probabilities_2" {
 		t.Fatalf("columns = %s", names)
 	}
-	if fields[2].Kind != KindFloat32 || len(got) != len(rows) {
+	if fields[2].Kind != table.KindFloat32 || len(got) != len(rows) {
 		t.Fatalf("fields %+v, %d rows", fields, len(got))
 	}
 }
@@ -114,12 +121,12 @@ func TestRunKeepsChosenColumnsAndExpandsVectors(t *testing.T) {
 func TestRunMapsColumnsByFeatureList(t *testing.T) {
 	p := irisPredictor(t)
 	rows := irisRows(t, 1)
-	renamed := append([]Field(nil), irisFields...)
+	renamed := append([]table.Field(nil), irisFields...)
 	for i := 1; i <= 4; i++ {
 		renamed[i].Name = "f" + string(rune('0'+i))
 	}
 	dir := t.TempDir()
-	in := writeTable(t, filepath.Join(dir, "in.csv"), CSV, renamed, rows)
+	in := writeTable(t, filepath.Join(dir, "in.csv"), table.CSV, renamed, rows)
 	out := filepath.Join(dir, "out.jsonl")
 	cfg := Config{Input: in, Output: out, Predictor: p}
 	if _, err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), `needs column "sepal_length"`) {
@@ -139,9 +146,9 @@ func TestRunMapsColumnsByFeatureList(t *testing.T) {
 }
 
 // badIrisCSV returns iris rows as CSV text with rows 3 and 7 broken.
-func badIrisCSV(t *testing.T, dir string) (string, []Row) {
+func badIrisCSV(t *testing.T, dir string) (string, []table.Row) {
 	rows := irisRows(t, 1)[:10]
-	path := writeTable(t, filepath.Join(dir, "in.csv"), CSV, irisFields, rows)
+	path := writeTable(t, filepath.Join(dir, "in.csv"), table.CSV, irisFields, rows)
 	data, _ := os.ReadFile(path)
 	lines := strings.Split(string(data), "\n")
 	lines[4] = strings.Replace(lines[4], "4.6", "abc", 1) // row 3
@@ -198,7 +205,7 @@ func TestRunFailsOnFirstBadRowAndWritesNoOutput(t *testing.T) {
 func TestRunRefusesToOverwriteUnlessAsked(t *testing.T) {
 	p := irisPredictor(t)
 	dir := t.TempDir()
-	in := writeTable(t, filepath.Join(dir, "in.csv"), CSV, irisFields, irisRows(t, 1))
+	in := writeTable(t, filepath.Join(dir, "in.csv"), table.CSV, irisFields, irisRows(t, 1))
 	out := filepath.Join(dir, "out.csv")
 	os.WriteFile(out, []byte("precious"), 0o644)
 	if _, err := Run(context.Background(), Config{Input: in, Output: out, Predictor: p}); !errors.Is(err, ErrOutputExists) {
@@ -217,7 +224,7 @@ func TestShardsCoverEveryRowOnce(t *testing.T) {
 	p := irisPredictor(t)
 	rows := irisRows(t, 3)
 	dir := t.TempDir()
-	in := writeTable(t, filepath.Join(dir, "in.parquet"), Parquet, irisFields, rows)
+	in := writeTable(t, filepath.Join(dir, "in.parquet"), table.Parquet, irisFields, rows)
 	seen := map[int64]int{}
 	for i := range 4 {
 		out := filepath.Join(dir, "out-"+string(rune('0'+i))+".jsonl")
@@ -247,7 +254,7 @@ func TestRunResumesFromItsCheckpoint(t *testing.T) {
 	p := irisPredictor(t)
 	rows := irisRows(t, 20) // 3000 rows
 	dir := t.TempDir()
-	in := writeTable(t, filepath.Join(dir, "in.jsonl"), JSONL, irisFields, rows)
+	in := writeTable(t, filepath.Join(dir, "in.jsonl"), table.JSONL, irisFields, rows)
 	out := filepath.Join(dir, "out.parquet")
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := Config{Input: in, Output: out, Predictor: p, BatchSize: 50, Workers: 2, PartRows: 500}
@@ -259,7 +266,7 @@ func TestRunResumesFromItsCheckpoint(t *testing.T) {
 	if _, err := Run(ctx, cfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("first run: %v, want context.Canceled", err)
 	}
-	cp, err := loadCheckpoint(context.Background(), NewStorage(objstore.S3Options{}), Location{Key: out + ".kiln-batch"})
+	cp, err := loadCheckpoint(context.Background(), table.NewStorage(objstore.S3Options{}), table.Location{Key: out + ".kiln-batch"})
 	if err != nil || cp == nil || cp.NextRow < 1000 || cp.NextRow >= 3000 {
 		t.Fatalf("checkpoint after the first run: %+v, %v", cp, err)
 	}
@@ -281,8 +288,8 @@ func TestRunSkipsParquetRowsWithMissingFeatures(t *testing.T) {
 	p := irisPredictor(t)
 	dir := t.TempDir()
 	rows := irisRows(t, 1)[:12]
-	rows[3][2], rows[8][4] = Null(), Null()
-	in := writeTable(t, filepath.Join(dir, "in.parquet"), Parquet, irisFields, rows)
+	rows[3][2], rows[8][4] = table.Null(), table.Null()
+	in := writeTable(t, filepath.Join(dir, "in.parquet"), table.Parquet, irisFields, rows)
 	out := filepath.Join(dir, "out.parquet")
 	sum, err := Run(context.Background(), Config{Input: in, Output: out, Predictor: p, SkipBadRows: true, BatchSize: 5})
 	if err != nil {
@@ -315,13 +322,13 @@ func TestRunFeedsAnInputFromAListColumn(t *testing.T) {
 	p := irisPredictor(t)
 	rows := irisRows(t, 1)[:20]
 	want := directLabels(t, p, rows)
-	fields := []Field{{Name: "id", Kind: KindInt}, {Name: "features", Kind: KindList, Elem: KindFloat64}}
-	var listRows []Row
+	fields := []table.Field{{Name: "id", Kind: table.KindInt}, {Name: "features", Kind: table.KindList, Elem: table.KindFloat64}}
+	var listRows []table.Row
 	for _, r := range rows {
-		listRows = append(listRows, Row{r[0], List(append([]Value(nil), r[1:5]...))})
+		listRows = append(listRows, table.Row{r[0], table.List(append([]table.Value(nil), r[1:5]...))})
 	}
-	listRows[6][1] = List(listRows[6][1].List[:3])
-	for _, f := range []Format{Parquet, JSONL} {
+	listRows[6][1] = table.List(listRows[6][1].List[:3])
+	for _, f := range []table.Format{table.Parquet, table.JSONL} {
 		dir := t.TempDir()
 		in := writeTable(t, filepath.Join(dir, "in"+f.Ext()), f, fields, listRows)
 		out := filepath.Join(dir, "out.csv")

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // MetadataFeatureNames is the model metadata key that lists, comma
@@ -31,7 +32,7 @@ func (b *inputBinding) perRow() bool { return b.scalar || b.meta.Shape[0] == 1 }
 // bindInputs decides which columns feed each model input: mapping first
 // (input -> columns), then features (for a model with one input), then the
 // model's feature_names metadata, then a column named like the input.
-func bindInputs(inputs []oip.TensorMetadata, meta map[string]string, fields []Field, features []string, mapping map[string][]string) ([]*inputBinding, error) {
+func bindInputs(inputs []oip.TensorMetadata, meta map[string]string, fields []table.Field, features []string, mapping map[string][]string) ([]*inputBinding, error) {
 	index := map[string]int{}
 	for i, f := range fields {
 		index[f.Name] = i
@@ -62,7 +63,7 @@ func bindInputs(inputs []oip.TensorMetadata, meta map[string]string, fields []Fi
 		for _, c := range cols {
 			i, ok := index[c]
 			if !ok {
-				return nil, fmt.Errorf("model input %q needs column %q, which the input data lacks (columns: %s)", in.Name, c, strings.Join(fieldNames(fields), ", "))
+				return nil, fmt.Errorf("model input %q needs column %q, which the input data lacks (columns: %s)", in.Name, c, strings.Join(table.FieldNames(fields), ", "))
 			}
 			b.cols = append(b.cols, i)
 		}
@@ -157,18 +158,18 @@ func (b *inputBinding) setWidth(w int) error {
 // fill sets the input's elements of the rows at idx (row j of the batch
 // holds elements [j*width, (j+1)*width)), and marks in errs the rows whose
 // cells do not fit or convert; rows already marked are left alone.
-func (b *inputBinding) fill(bld tensorBuilder, in *table, idx []int, errs []error) {
+func (b *inputBinding) fill(bld tensorBuilder, in *table.Table, idx []int, errs []error) {
 	w := b.width
-	var v Value // one cell at a time, so that cells are not allocated
+	var v table.Value // one cell at a time, so that cells are not allocated
 	if len(b.cols) == 1 {
 		// One column: its cell, a scalar or a list, gives the row's elements.
-		col := in.cols[b.cols[0]]
-		var cells []*Value
+		col := in.Column(b.cols[0])
+		var cells []*table.Value
 		for j, r := range idx {
 			if errs[r] != nil {
 				continue
 			}
-			v = col.value(r)
+			v = col.Value(r)
 			if cells = flatten(cells[:0], &v); len(cells) != w {
 				errs[r] = fmt.Errorf("input %q: column %q has %d values; input %q takes %d", b.meta.Name, b.columns[0], len(cells), b.meta.Name, w)
 				continue
@@ -184,16 +185,16 @@ func (b *inputBinding) fill(bld tensorBuilder, in *table, idx []int, errs []erro
 	}
 	setFloat := bld.floats()
 	for k, c := range b.cols {
-		col := in.cols[c]
-		if setFloat != nil && col.nums != nil && col.width == 0 {
+		col := in.Column(c)
+		if nums, null := col.Numbers(); setFloat != nil && nums != nil {
 			// Numbers into a tensor of floats, without making cells.
 			for j, r := range idx {
 				switch {
 				case errs[r] != nil:
-				case col.null != nil && col.null[r]:
+				case null != nil && null[r]:
 					errs[r] = b.cellError(k, errMissing)
 				default:
-					setFloat(j*w+k, col.nums[r])
+					setFloat(j*w+k, nums[r])
 				}
 			}
 			continue
@@ -202,8 +203,8 @@ func (b *inputBinding) fill(bld tensorBuilder, in *table, idx []int, errs []erro
 			if errs[r] != nil {
 				continue
 			}
-			v = col.value(r)
-			if v.Kind == KindList {
+			v = col.Value(r)
+			if v.Kind == table.KindList {
 				errs[r] = fmt.Errorf("input %q: column %q holds a list; input %q takes one value per column", b.meta.Name, b.columns[k], b.meta.Name)
 				continue
 			}
@@ -222,20 +223,20 @@ func (b *inputBinding) cellError(k int, err error) error {
 // learnWidth sets the width of an input fed by one list column from the
 // first row that has a value there. It runs before rows are scored in
 // parallel; later rows must have the same width.
-func (b *inputBinding) learnWidth(in *table, errs []error) error {
+func (b *inputBinding) learnWidth(in *table.Table, errs []error) error {
 	if b.width != 0 {
 		return nil
 	}
-	for i := range in.n {
-		if v := in.cols[b.cols[0]].value(i); errs[i] == nil && !v.IsNull() {
+	for i := range in.Len() {
+		if v := in.Column(b.cols[0]).Value(i); errs[i] == nil && !v.IsNull() {
 			return b.setWidth(len(flatten(nil, &v)))
 		}
 	}
 	return nil
 }
 
-func flatten(dst []*Value, v *Value) []*Value {
-	if v.Kind != KindList {
+func flatten(dst []*table.Value, v *table.Value) []*table.Value {
+	if v.Kind != table.KindList {
 		return append(dst, v)
 	}
 	for i := range v.List {

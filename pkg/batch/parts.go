@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // RowError is a bad input row: it could not be read, converted or scored.
@@ -24,10 +26,10 @@ func (e *RowError) Unwrap() error { return e.Err }
 // with the checkpoint.
 type partWriter struct {
 	ctx      context.Context
-	st       *Storage
-	dir      Location
-	format   Format
-	in       []Field       // input columns, for the errors file
+	st       *table.Storage
+	dir      table.Location
+	format   table.Format
+	in       []table.Field // input columns, for the errors file
 	enc      *chunkEncoder // its fields are the output columns
 	skip     bool          // skip bad rows instead of failing
 	partRows int64
@@ -39,9 +41,9 @@ type partWriter struct {
 
 type openPart struct {
 	p    part
-	data PendingFile
-	w    partFile
-	errs PendingFile
+	data table.PendingFile
+	w    table.PartFile
+	errs table.PendingFile
 }
 
 func (pw *partWriter) open(first int64) error {
@@ -51,7 +53,7 @@ func (pw *partWriter) open(first int64) error {
 	if err != nil {
 		return err
 	}
-	w, err := newPartFile(pw.format, data, pw.enc.fields)
+	w, err := table.NewPartFile(pw.format, data, pw.enc.fields)
 	if err != nil {
 		data.Abort()
 		return err
@@ -77,18 +79,18 @@ func (pw *partWriter) add(c *chunk) error {
 		if !pw.skip {
 			return rowErr
 		}
-		if err := pw.writeError(rowErr, c.in.row(i)); err != nil {
+		if err := pw.writeError(rowErr, c.in.Row(i)); err != nil {
 			return err
 		}
 		failed++
 	}
 	if c.piece != nil {
-		if err := cur.w.append(c.piece); err != nil {
+		if err := cur.w.Append(c.piece); err != nil {
 			return fmt.Errorf("write %s: %w", cur.p.Name, err)
 		}
 	}
 	cur.p.EndRow = c.end
-	cur.p.Rows += int64(c.in.n)
+	cur.p.Rows += int64(c.in.Len())
 	cur.p.Failed += failed
 	if pw.progress != nil {
 		pw.progress(pw.cp.Rows+cur.p.Rows, pw.cp.Failed+cur.p.Failed, c.fraction)
@@ -101,7 +103,7 @@ func (pw *partWriter) add(c *chunk) error {
 
 // writeError adds a bad row to the part's errors file, one JSON object per
 // line: {"row": N, "error": "...", "values": {...}}.
-func (pw *partWriter) writeError(e *RowError, r Row) error {
+func (pw *partWriter) writeError(e *RowError, r table.Row) error {
 	cur := pw.cur
 	if cur.errs == nil {
 		cur.p.Errors = cur.p.Name + ".errors.jsonl"
@@ -132,7 +134,7 @@ func (pw *partWriter) writeError(e *RowError, r Row) error {
 func (pw *partWriter) commit() error {
 	cur := pw.cur
 	pw.cur = nil
-	if err := cur.w.close(); err != nil {
+	if err := cur.w.Close(); err != nil {
 		cur.data.Abort()
 		if cur.errs != nil {
 			cur.errs.Abort()

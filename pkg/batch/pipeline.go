@@ -5,12 +5,14 @@ import (
 	"errors"
 	"io"
 	"sync"
+
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // pipeline reads chunks of rows in order, scores (and, with an encoder,
 // encodes) them on several workers and hands them to a sink in input order.
 type pipeline struct {
-	src       *source
+	src       *table.Source
 	sc        *scorer
 	batchSize int
 	// batches is the number of batches of the shard in one chunk (at least 1).
@@ -115,10 +117,10 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 		if err != nil && !errors.Is(err, io.EOF) {
 			return err
 		}
-		c := &chunk{seq: seq, first: p.next, end: p.next + int64(t.n), fraction: p.src.Fraction()}
+		c := &chunk{seq: seq, first: p.next, end: p.next + int64(t.Len()), fraction: p.src.Fraction()}
 		var shard []int
-		c.index = make([]int64, 0, t.n/max(p.shard.Count, 1)+1)
-		for i := range t.n {
+		c.index = make([]int64, 0, t.Len()/max(p.shard.Count, 1)+1)
+		for i := range t.Len() {
 			if n := p.next + int64(i); p.shard.Has(n) {
 				c.index = append(c.index, n)
 				if p.shard.Count > 1 {
@@ -127,9 +129,9 @@ func (p *pipeline) read(ctx context.Context, work chan<- *chunk, slots chan stru
 			}
 		}
 		if p.shard.Count > 1 {
-			t = t.pick(shard)
+			t = t.Pick(shard)
 		}
-		c.in, c.errs = t, t.errs
+		c.in, c.errs = t, t.Errs()
 		p.next = c.end
 		if err := p.sc.prepare(c); err != nil {
 			return err

@@ -7,17 +7,18 @@ import (
 	"slices"
 
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // chunk is a run of consecutive input rows, scored together.
 type chunk struct {
 	seq        int64
-	first, end int64   // the input rows [first, end) this chunk covers
-	in         *table  // the rows of this shard
-	index      []int64 // the input row number of each row
-	errs       []error // why a row failed (reading or scoring), else nil
+	first, end int64        // the input rows [first, end) this chunk covers
+	in         *table.Table // the rows of this shard
+	index      []int64      // the input row number of each row
+	errs       []error      // why a row failed (reading or scoring), else nil
 	// out holds the model output columns, a row for each good row in order.
-	out      []*column
+	out      []*table.Column
 	piece    []byte  // the good rows encoded for the output (see chunkEncoder)
 	fraction float64 // how much of the input was read with this chunk
 }
@@ -54,7 +55,7 @@ type ScoreOptions struct {
 	Expand bool
 }
 
-func newScorer(pred Predictor, fields []Field, opts ScoreOptions) (*scorer, error) {
+func newScorer(pred Predictor, fields []table.Field, opts ScoreOptions) (*scorer, error) {
 	inputs, outputs := pred.Signature()
 	bindings, err := bindInputs(inputs, pred.Metadata(), fields, opts.Features, opts.Mapping)
 	if err != nil {
@@ -81,8 +82,8 @@ func newScorer(pred Predictor, fields []Field, opts ScoreOptions) (*scorer, erro
 }
 
 // fields lists the output columns.
-func (s *scorer) fields() []Field {
-	out := make([]Field, len(s.outputs))
+func (s *scorer) fields() []table.Field {
+	out := make([]table.Field, len(s.outputs))
 	for i, c := range s.outputs {
 		out[i] = c.field
 	}
@@ -105,11 +106,11 @@ func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
 	if s.perRow {
 		batchSize = 1
 	}
-	parts := make([][]*column, len(s.outputs))
-	good := make([]int, 0, min(batchSize, c.in.n))
-	for lo := 0; lo < c.in.n; lo += batchSize {
+	parts := make([][]*table.Column, len(s.outputs))
+	good := make([]int, 0, min(batchSize, c.in.Len()))
+	for lo := 0; lo < c.in.Len(); lo += batchSize {
 		good = good[:0]
-		for i := lo; i < min(lo+batchSize, c.in.n); i++ {
+		for i := lo; i < min(lo+batchSize, c.in.Len()); i++ {
 			if c.errs[i] == nil {
 				good = append(good, i)
 			}
@@ -118,10 +119,10 @@ func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
 			return err
 		}
 	}
-	c.out = make([]*column, len(s.outputs))
+	c.out = make([]*table.Column, len(s.outputs))
 	for k, p := range parts {
 		if len(p) > 0 {
-			c.out[k] = concatColumns(p)
+			c.out[k] = table.ConcatColumns(p)
 		}
 	}
 	return nil
@@ -130,7 +131,7 @@ func (s *scorer) score(ctx context.Context, c *chunk, batchSize int) error {
 // run scores the rows at idx and appends each output column's part to
 // parts; when the model rejects the batch it splits it to find the rows to
 // blame. Rows are scored in order, so the parts come in row order.
-func (s *scorer) run(ctx context.Context, c *chunk, idx []int, parts [][]*column) error {
+func (s *scorer) run(ctx context.Context, c *chunk, idx []int, parts [][]*table.Column) error {
 	tensors, idx := s.tensors(c, idx)
 	if len(idx) == 0 {
 		return nil

@@ -5,12 +5,13 @@ import (
 	"math"
 
 	"github.com/kilnml/kiln/pkg/oip"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 // tensorBuilder collects the elements of one input tensor, set by index.
 type tensorBuilder interface {
 	// set converts a cell into element i.
-	set(i int, v *Value) error
+	set(i int, v *table.Value) error
 	// floats returns a function setting element i from a number, for a
 	// tensor of floats; nil for other tensors.
 	floats() func(i int, f float64)
@@ -23,7 +24,7 @@ type tensorBuilder interface {
 // (floats only), wrap makes the tensor of the data.
 type elements[T any] struct {
 	data      []T
-	conv      func(*Value) (T, error)
+	conv      func(*table.Value) (T, error)
 	fromFloat func(float64) T
 	wrap      func(name string, shape []int64, data []T) *oip.Tensor
 }
@@ -35,7 +36,7 @@ func (e *elements[T]) floats() func(i int, f float64) {
 	return func(i int, f float64) { e.data[i] = e.fromFloat(f) }
 }
 
-func (e *elements[T]) set(i int, v *Value) error {
+func (e *elements[T]) set(i int, v *table.Value) error {
 	x, err := e.conv(v)
 	e.data[i] = x
 	return err
@@ -53,13 +54,13 @@ func (e *elements[T]) tensor(name string, shape []int64) *oip.Tensor {
 	return e.wrap(name, shape, e.data)
 }
 
-func builder[T any](size int, conv func(*Value) (T, error), wrap func(string, []int64, []T) *oip.Tensor) *elements[T] {
+func builder[T any](size int, conv func(*table.Value) (T, error), wrap func(string, []int64, []T) *oip.Tensor) *elements[T] {
 	return &elements[T]{data: make([]T, size), conv: conv, wrap: wrap}
 }
 
 // floatBuilder builds a tensor of floats, which also takes numbers.
 func floatBuilder[T any](size int, fromFloat func(float64) T, wrap func(string, []int64, []T) *oip.Tensor) *elements[T] {
-	conv := func(v *Value) (T, error) {
+	conv := func(v *table.Value) (T, error) {
 		f, err := toFloat(*v)
 		return fromFloat(f), err
 	}
@@ -96,9 +97,9 @@ func newTensorBuilder(dt oip.Datatype, size int) (tensorBuilder, error) {
 	case oip.Uint64:
 		return builder(size, intOf[uint64](0, math.MaxInt64), oip.NewTensor[uint64]), nil
 	case oip.Bool:
-		return builder(size, func(v *Value) (bool, error) { return toBool(*v) }, oip.NewTensor[bool]), nil
+		return builder(size, func(v *table.Value) (bool, error) { return toBool(*v) }, oip.NewTensor[bool]), nil
 	case oip.Bytes:
-		return builder(size, func(v *Value) ([]byte, error) { return toBytes(*v) }, oip.NewBytesTensor), nil
+		return builder(size, func(v *table.Value) ([]byte, error) { return toBytes(*v) }, oip.NewBytesTensor), nil
 	}
 	return nil, fmt.Errorf("input datatype %s is not supported", dt)
 }
@@ -107,8 +108,8 @@ func halfOf(conv func(float32) uint16) func(float64) uint16 {
 	return func(f float64) uint16 { return conv(float32(f)) }
 }
 
-func intOf[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](lo, hi int64) func(*Value) (T, error) {
-	return func(v *Value) (T, error) {
+func intOf[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](lo, hi int64) func(*table.Value) (T, error) {
+	return func(v *table.Value) (T, error) {
 		i, err := toInt(*v, lo, hi)
 		return T(i), err
 	}

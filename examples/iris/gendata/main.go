@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/kilnml/kiln/examples/iris/irisdata"
-	"github.com/kilnml/kiln/pkg/batch"
+	"github.com/kilnml/kiln/pkg/table"
 )
 
 func main() {
@@ -27,20 +27,20 @@ func run(dir string) error {
 	if err != nil {
 		return fmt.Errorf("%w (run from the repository root)", err)
 	}
-	var fields []batch.Field
+	var fields []table.Field
 	for _, name := range irisdata.FeatureNames {
-		fields = append(fields, batch.Field{Name: name, Kind: batch.KindFloat64})
+		fields = append(fields, table.Field{Name: name, Kind: table.KindFloat64})
 	}
-	fields = append(fields, batch.Field{Name: "species", Kind: batch.KindString})
-	var rows []batch.Row
+	fields = append(fields, table.Field{Name: "species", Kind: table.KindString})
+	var rows []table.Row
 	for i, measurements := range data.Rows {
-		var row batch.Row
+		var row table.Row
 		for _, x := range measurements {
-			row = append(row, batch.Float64(x))
+			row = append(row, table.Float64(x))
 		}
-		rows = append(rows, append(row, batch.String(data.Classes[data.Labels[i]])))
+		rows = append(rows, append(row, table.String(data.Classes[data.Labels[i]])))
 	}
-	for name, format := range map[string]batch.Format{"iris-named.csv": batch.CSV, "iris.parquet": batch.Parquet} {
+	for name, format := range map[string]table.Format{"iris-named.csv": table.CSV, "iris.parquet": table.Parquet} {
 		if err := write(filepath.Join(dir, name), format, fields, rows); err != nil {
 			return err
 		}
@@ -48,12 +48,12 @@ func run(dir string) error {
 	return nil
 }
 
-func write(path string, format batch.Format, fields []batch.Field, rows []batch.Row) error {
+func write(path string, format table.Format, fields []table.Field, rows []table.Row) error {
 	out, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	w, err := batch.NewRowWriter(format, out, fields)
+	w, err := table.NewRowWriter(format, out, fields)
 	if err == nil {
 		err = w.Write(rows)
 	}

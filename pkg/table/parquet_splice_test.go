@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"bytes"
@@ -13,11 +13,11 @@ func TestParquetPartSplicesPiecesInOrder(t *testing.T) {
 	fields := []Field{{Name: "id", Kind: KindInt}, {Name: "name", Kind: KindString}, {Name: "p", Kind: KindList, Elem: KindFloat32}}
 	var all []Row
 	var out bytes.Buffer
-	part, err := newPartFile(Parquet, &out, fields)
+	part, err := NewPartFile(Parquet, &out, fields)
 	if err != nil {
 		t.Fatal(err)
 	}
-	enc := newPieceEncoder(Parquet, fields)
+	enc := NewEncoder(Parquet, fields)
 	for piece := range 5 {
 		var rows []Row
 		for i := range 100 + piece {
@@ -25,15 +25,15 @@ func TestParquetPartSplicesPiecesInOrder(t *testing.T) {
 			rows = append(rows, Row{Int(id), String("row " + string(rune('a'+i%26))), List([]Value{Float32(float32(id)), Float32(0.5)})})
 		}
 		all = append(all, rows...)
-		b, err := enc.encode(len(rows), rowViews(rows, len(fields)))
+		b, err := enc.Encode(len(rows), rowViews(rows, len(fields)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := part.append(b); err != nil {
+		if err := part.Append(b); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := part.close(); err != nil {
+	if err := part.Close(); err != nil {
 		t.Fatal(err)
 	}
 	pf, err := openParquetPiece(out.Bytes())

@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"bytes"
@@ -8,16 +8,17 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// partFile writes one part of the output from pieces made by pieceEncoder,
-// appended in input order.
-type partFile interface {
-	append(piece []byte) error
-	// close ends the file; it does not close the underlying writer.
-	close() error
+// PartFile is one file written as consecutive pieces made by an Encoder of
+// its format, appended in order.
+type PartFile interface {
+	// Append adds a piece's rows after those already written.
+	Append(piece []byte) error
+	// Close ends the file; it does not close the underlying writer.
+	Close() error
 }
 
-// newPartFile starts a part file of format f with the given (settled) fields.
-func newPartFile(f Format, w io.Writer, fields []Field) (partFile, error) {
+// NewPartFile starts a file of format f with the given (settled) fields.
+func NewPartFile(f Format, w io.Writer, fields []Field) (PartFile, error) {
 	switch f {
 	case CSV:
 		header, err := csvHeader(fields)
@@ -39,12 +40,12 @@ func newPartFile(f Format, w io.Writer, fields []Field) (partFile, error) {
 // textPart appends CSV or JSONL lines as they are.
 type textPart struct{ w io.Writer }
 
-func (t textPart) append(piece []byte) error {
+func (t textPart) Append(piece []byte) error {
 	_, err := t.w.Write(piece)
 	return err
 }
 
-func (t textPart) close() error { return nil }
+func (t textPart) Close() error { return nil }
 
 // parquetPart splices the row groups of Parquet pieces into one file.
 type parquetPart struct{ s *parquetSplicer }
@@ -52,7 +53,7 @@ type parquetPart struct{ s *parquetSplicer }
 // newParquetPart takes the file's schema and metadata from an empty file
 // encoded with fields, so that a part without rows is a valid file too.
 func newParquetPart(w io.Writer, fields []Field) (*parquetPart, error) {
-	empty, err := newPieceEncoder(Parquet, fields).encode(0, nil)
+	empty, err := NewEncoder(Parquet, fields).Encode(0, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +72,7 @@ func openParquetPiece(piece []byte) (*parquet.File, error) {
 	return parquet.OpenFile(bytes.NewReader(piece), int64(len(piece)), parquet.SkipBloomFilters(true))
 }
 
-func (p *parquetPart) append(piece []byte) error {
+func (p *parquetPart) Append(piece []byte) error {
 	f, err := openParquetPiece(piece)
 	if err != nil {
 		return err
@@ -79,4 +80,4 @@ func (p *parquetPart) append(piece []byte) error {
 	return p.s.appendFile(f)
 }
 
-func (p *parquetPart) close() error { return p.s.close() }
+func (p *parquetPart) Close() error { return p.s.close() }

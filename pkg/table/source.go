@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"context"
@@ -8,8 +8,8 @@ import (
 	"slices"
 )
 
-// source reads the rows of several files of one format as one table.
-type source struct {
+// Source reads the rows of several files of one format as one table.
+type Source struct {
 	ctx    context.Context
 	st     *Storage
 	format Format
@@ -18,14 +18,49 @@ type source struct {
 	done   int64 // bytes in files already read
 	idx    int
 	file   ReadAtCloser
-	cur    tableReader
+	cur    Reader
 	fields []Field
+}
+
+// Open opens the table at input: one file, or the files of a folder or
+// prefix, read as one table. An empty format is detected from the first
+// file's name.
+func Open(ctx context.Context, st *Storage, input string, format Format) (*Source, error) {
+	loc, err := ParseLocation(input)
+	if err != nil {
+		return nil, err
+	}
+	var exts []string
+	if format != "" {
+		exts = formatExts[format]
+	} else {
+		for _, e := range formatExts {
+			exts = append(exts, e...)
+		}
+	}
+	files, err := st.List(ctx, loc, exts)
+	if err != nil {
+		return nil, fmt.Errorf("input: %w", err)
+	}
+	if format == "" {
+		if format, err = DetectFormat(files[0].Loc.Key); err != nil {
+			return nil, err
+		}
+		kept := files[:0]
+		for _, f := range files {
+			if hasExt(f.Loc.Key, formatExts[format]) {
+				kept = append(kept, f)
+			}
+		}
+		files = kept
+	}
+	return openSource(ctx, st, format, files)
 }
 
 // openSource opens the first file; the others are opened in turn and must
 // have the same columns.
-func openSource(ctx context.Context, st *Storage, format Format, files []FileInfo) (*source, error) {
-	s := &source{ctx: ctx, st: st, format: format, files: files}
+func openSource(ctx context.Context, st *Storage, format Format, files []FileInfo) (*Source, error) {
+	s := &Source{ctx: ctx, st: st, format: format, files: files}
 	for _, f := range files {
 		s.total += f.Size
 	}
@@ -36,26 +71,26 @@ func openSource(ctx context.Context, st *Storage, format Format, files []FileInf
 	return s, nil
 }
 
-func (s *source) open(i int) error {
+func (s *Source) open(i int) error {
 	f, size, err := s.st.OpenAt(s.ctx, s.files[i].Loc)
 	if err != nil {
 		return err
 	}
-	r, err := newTableReader(s.format, f, size)
+	r, err := NewReader(s.format, f, size)
 	if err != nil {
 		f.Close()
 		return fmt.Errorf("%s: %w", s.files[i].Loc, err)
 	}
-	if s.fields != nil && !slices.Equal(fieldNames(r.Fields()), fieldNames(s.fields)) {
+	if s.fields != nil && !slices.Equal(FieldNames(r.Fields()), FieldNames(s.fields)) {
 		f.Close()
-		return fmt.Errorf("%s has columns %v; %s has %v: every input file needs the same columns", s.files[i].Loc, fieldNames(r.Fields()), s.files[0].Loc, fieldNames(s.fields))
+		return fmt.Errorf("%s has columns %v; %s has %v: every input file needs the same columns", s.files[i].Loc, FieldNames(r.Fields()), s.files[0].Loc, FieldNames(s.fields))
 	}
 	s.idx, s.file, s.cur = i, f, r
 	return nil
 }
 
 // next closes the current file and opens the following one; io.EOF after the last.
-func (s *source) next() error {
+func (s *Source) next() error {
 	s.done += s.files[s.idx].Size
 	s.cur.Close()
 	s.file.Close()
@@ -66,15 +101,21 @@ func (s *source) next() error {
 	return s.open(s.idx + 1)
 }
 
+// Files lists the files read, in order.
+func (s *Source) Files() []FileInfo { return s.files }
+
+// Format is the files' format.
+func (s *Source) Format() Format { return s.format }
+
 // Fields lists the columns of the first file.
-func (s *source) Fields() []Field { return s.fields }
+func (s *Source) Fields() []Field { return s.fields }
 
 // ReadTable reads up to n rows across files as columns, io.EOF after the
 // last row.
-func (s *source) ReadTable(n int) (*table, error) {
-	var parts []*table
+func (s *Source) ReadTable(n int) (*Table, error) {
+	var parts []*Table
 	for s.cur != nil && n > 0 {
-		part, err := s.cur.readTable(n)
+		part, err := s.cur.ReadTable(n)
 		if part.n > 0 {
 			parts = append(parts, part)
 		}
@@ -95,7 +136,7 @@ func (s *source) ReadTable(n int) (*table, error) {
 }
 
 // Skip discards up to n rows across files.
-func (s *source) Skip(n int64) (int64, error) {
+func (s *Source) Skip(n int64) (int64, error) {
 	var done int64
 	for s.cur != nil && done < n {
 		k, err := s.cur.Skip(n - done)
@@ -115,7 +156,7 @@ func (s *source) Skip(n int64) (int64, error) {
 }
 
 // Fraction is how much of all files has been read.
-func (s *source) Fraction() float64 {
+func (s *Source) Fraction() float64 {
 	if s.cur == nil {
 		return 1
 	}
@@ -124,7 +165,7 @@ func (s *source) Fraction() float64 {
 }
 
 // Close closes the file being read.
-func (s *source) Close() error {
+func (s *Source) Close() error {
 	if s.cur == nil {
 		return nil
 	}

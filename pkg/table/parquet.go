@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"errors"
@@ -32,9 +32,9 @@ func newParquetWriter(w io.Writer, fields []Field) *parquetWriter {
 func (p *parquetWriter) start(rows []Row) error {
 	for i := range p.fields {
 		for _, r := range rows {
-			settleKind(&p.fields[i], r[i])
+			SettleKind(&p.fields[i], r[i])
 		}
-		defaultKind(&p.fields[i])
+		DefaultKind(&p.fields[i])
 	}
 	schema, err := parquetSchema(p.fields)
 	if err != nil {
@@ -42,27 +42,6 @@ func (p *parquetWriter) start(rows []Row) error {
 	}
 	p.w = parquet.NewWriter(p.out, schema, parquet.Compression(&parquet.Snappy))
 	return nil
-}
-
-// settleKind gives a column of unknown kind (or list element kind) the
-// kind of v.
-func settleKind(f *Field, v Value) {
-	if f.Kind == KindNull {
-		f.Kind = v.Kind
-	}
-	if f.Kind == KindList && f.Elem == KindNull && v.Kind == KindList && len(v.List) > 0 {
-		f.Elem = v.List[0].Kind
-	}
-}
-
-// defaultKind makes a column still of unknown kind a string column.
-func defaultKind(f *Field) {
-	if f.Kind == KindNull {
-		f.Kind = KindString
-	}
-	if f.Kind == KindList && f.Elem == KindNull {
-		f.Elem = KindString
-	}
 }
 
 func (p *parquetWriter) Write(rows []Row) error {
@@ -76,7 +55,7 @@ func (p *parquetWriter) Write(rows []Row) error {
 
 // writeColumns adds n rows column by column, straight into the column
 // writers; the fields' kinds must be settled.
-func (p *parquetWriter) writeColumns(n int, cols []colView) error {
+func (p *parquetWriter) writeColumns(n int, cols []View) error {
 	if p.w == nil {
 		if err := p.start(nil); err != nil {
 			return err
@@ -107,8 +86,8 @@ func (p *parquetWriter) writeColumns(n int, cols []colView) error {
 // appendParquetColumn appends the Parquet values of n rows of v, column c
 // of field f, to vals. Typed columns of the field's kind go straight from
 // their slices, without making cells.
-func appendParquetColumn(vals []parquet.Value, v colView, n int, f Field, c int) ([]parquet.Value, error) {
-	col := v.col
+func appendParquetColumn(vals []parquet.Value, v View, n int, f Field, c int) ([]parquet.Value, error) {
+	col := v.Col
 	want := f.Kind
 	if col.width > 0 {
 		want = f.Elem
@@ -128,7 +107,7 @@ func appendParquetColumn(vals []parquet.Value, v colView, n int, f Field, c int)
 		}
 	}
 	for i := range n {
-		cell := v.value(i)
+		cell := v.Value(i)
 		var err error
 		if vals, err = appendParquetCell(vals, &cell, f, c); err != nil {
 			return nil, err
@@ -139,8 +118,8 @@ func appendParquetColumn(vals []parquet.Value, v colView, n int, f Field, c int)
 
 // appendTyped appends the values of n rows of v, a typed column whose
 // values are src, converted by conv, as column c.
-func appendTyped[T any](vals []parquet.Value, src []T, v colView, n int, conv func(T) parquet.Value, c int) []parquet.Value {
-	col := v.col
+func appendTyped[T any](vals []parquet.Value, src []T, v View, n int, conv func(T) parquet.Value, c int) []parquet.Value {
+	col := v.Col
 	if w := col.width; w > 0 {
 		for i := range n {
 			for k, x := range src[v.row(i)*w : (v.row(i)+1)*w] {

@@ -1,10 +1,10 @@
-package batch
+package table
 
-// column holds one column of a run of rows. Scalar Parquet columns and the
+// Column holds one column of a run of rows. Scalar Parquet columns and the
 // columns made from model outputs keep their values in a typed slice (8
 // bytes a number, no pointers for the garbage collector to follow); any
 // other column keeps a Value per row.
-type column struct {
+type Column struct {
 	// kind is the kind of the typed values (of the elements, for a list);
 	// KindNull for a column of Values.
 	kind Kind
@@ -19,10 +19,10 @@ type column struct {
 	cells []Value   // a column of Values
 }
 
-// newColumn makes a typed column of n rows of kind (see Value's set
-// methods for the kinds).
-func newColumn(kind Kind, n int) *column {
-	c := &column{kind: kind, n: n}
+// NewColumn makes a typed column of n rows of kind (see Set for the
+// values it takes).
+func NewColumn(kind Kind, n int) *Column {
+	c := &Column{kind: kind, n: n}
 	switch kind {
 	case KindFloat32, KindFloat64:
 		c.nums = make([]float64, n)
@@ -34,9 +34,9 @@ func newColumn(kind Kind, n int) *column {
 	return c
 }
 
-// set sets row r of a typed scalar column to v, a null or a cell of the
+// Set sets row r of a typed scalar column to v, a null or a cell of the
 // column's kind.
-func (c *column) set(r int, v Value) {
+func (c *Column) Set(r int, v Value) {
 	switch v.Kind {
 	case KindNull:
 		if c.null == nil {
@@ -52,14 +52,31 @@ func (c *column) set(r int, v Value) {
 	}
 }
 
-// valueColumn makes a column of Values.
-func valueColumn(cells []Value) *column { return &column{cells: cells, n: len(cells)} }
+// NewListColumn makes a typed column of n rows, each a list of width
+// elements of kind elem; Set sets element i (row i/width).
+func NewListColumn(elem Kind, n, width int) *Column {
+	c := NewColumn(elem, n*width)
+	c.n, c.width = n, width
+	return c
+}
+
+// ValueColumn makes a column of Values.
+func ValueColumn(cells []Value) *Column { return &Column{cells: cells, n: len(cells)} }
+
+// Numbers returns the values of a scalar column of floats and its null
+// mask (nil when no row is null); nums is nil for any other column.
+func (c *Column) Numbers() (nums []float64, null []bool) {
+	if c.nums == nil || c.width != 0 {
+		return nil, nil
+	}
+	return c.nums, c.null
+}
 
 // typed reports whether the column keeps typed values.
-func (c *column) typed() bool { return c.kind != KindNull }
+func (c *Column) typed() bool { return c.kind != KindNull }
 
-// value returns row r's cell. A typed list's elements are allocated anew.
-func (c *column) value(r int) Value {
+// Value returns row r's cell. A typed list's elements are allocated anew.
+func (c *Column) Value(r int) Value {
 	switch {
 	case !c.typed():
 		return c.cells[r]
@@ -76,7 +93,7 @@ func (c *column) value(r int) Value {
 }
 
 // element returns typed value i.
-func (c *column) element(i int) Value {
+func (c *Column) element(i int) Value {
 	switch c.kind {
 	case KindFloat32, KindFloat64:
 		return Value{Kind: c.kind, Float: c.nums[i]}
@@ -87,9 +104,9 @@ func (c *column) element(i int) Value {
 }
 
 // pick returns the column of the rows at idx, in that order.
-func (c *column) pick(idx []int) *column {
+func (c *Column) pick(idx []int) *Column {
 	w := max(c.width, 1)
-	return &column{
+	return &Column{
 		kind: c.kind, width: c.width, n: len(idx),
 		null: pickRows(c.null, idx, 1), cells: pickRows(c.cells, idx, 1),
 		nums: pickRows(c.nums, idx, w), ints: pickRows(c.ints, idx, w), strs: pickRows(c.strs, idx, w),
@@ -108,13 +125,13 @@ func pickRows[T any](s []T, idx []int, width int) []T {
 	return out
 }
 
-// concatColumns returns the rows of parts one after the other. Typed
+// ConcatColumns returns the rows of parts one after the other. Typed
 // parts of one kind and layout stay typed; others become Values.
-func concatColumns(parts []*column) *column {
+func ConcatColumns(parts []*Column) *Column {
 	if len(parts) == 1 {
 		return parts[0]
 	}
-	out := &column{kind: parts[0].kind, width: parts[0].width}
+	out := &Column{kind: parts[0].kind, width: parts[0].width}
 	nulls := false
 	for _, p := range parts {
 		out.n += p.n
@@ -155,7 +172,7 @@ func appendSized[T any](dst, src []T, size int) []T {
 }
 
 // nulls returns the null mask, made when the column has none.
-func (c *column) nulls() []bool {
+func (c *Column) nulls() []bool {
 	if c.null == nil {
 		return make([]bool, c.n)
 	}
@@ -163,39 +180,52 @@ func (c *column) nulls() []bool {
 }
 
 // values returns every row's cell.
-func (c *column) values() []Value {
+func (c *Column) values() []Value {
 	if !c.typed() {
 		return c.cells
 	}
 	out := make([]Value, c.n)
 	for r := range out {
-		out[r] = c.value(r)
+		out[r] = c.Value(r)
 	}
 	return out
 }
 
-// table is a run of rows held as columns, one per field.
-type table struct {
-	cols []*column
+// Table is a run of rows held as columns, one per field.
+type Table struct {
+	cols []*Column
 	errs []error // why a row could not be read, else nil
 	n    int
 }
 
 // tableOf turns rows of nf cells into a table.
-func tableOf(rows []Row, errs []error, nf int) *table {
-	t := &table{cols: make([]*column, nf), errs: errs, n: len(rows)}
+func tableOf(rows []Row, errs []error, nf int) *Table {
+	t := &Table{cols: make([]*Column, nf), errs: errs, n: len(rows)}
 	for k := range t.cols {
 		cells := make([]Value, len(rows))
 		for r, row := range rows {
 			cells[r] = row[k]
 		}
-		t.cols[k] = valueColumn(cells)
+		t.cols[k] = ValueColumn(cells)
 	}
 	return t
 }
 
-// rows returns the table's rows, their cells allocated at once.
-func (t *table) rows() []Row {
+// NewTable makes a table of n rows from its columns, with no row errors.
+func NewTable(cols []*Column, n int) *Table { return &Table{cols: cols, n: n} }
+
+// Len is the number of rows.
+func (t *Table) Len() int { return t.n }
+
+// Column returns column k, in the order of the fields.
+func (t *Table) Column(k int) *Column { return t.cols[k] }
+
+// Errs holds, indexed like the rows, why a row could not be read (the row
+// is then null), else nil.
+func (t *Table) Errs() []error { return t.errs }
+
+// Rows returns the table's rows, their cells allocated at once.
+func (t *Table) Rows() []Row {
 	nf := len(t.cols)
 	cells := make([]Value, t.n*nf)
 	rows := make([]Row, t.n)
@@ -205,24 +235,24 @@ func (t *table) rows() []Row {
 	return rows
 }
 
-// row returns row r's cells.
-func (t *table) row(r int) Row { return t.fillRow(make(Row, len(t.cols)), r) }
+// Row returns row r's cells.
+func (t *Table) Row(r int) Row { return t.fillRow(make(Row, len(t.cols)), r) }
 
 // fillRow sets the cells of row, one per column, to row r's.
-func (t *table) fillRow(row Row, r int) Row {
+func (t *Table) fillRow(row Row, r int) Row {
 	for k, c := range t.cols {
-		row[k] = c.value(r)
+		row[k] = c.Value(r)
 	}
 	return row
 }
 
 // concatTables returns the rows of parts, which have the same fields, one
 // after the other.
-func concatTables(parts []*table) *table {
+func concatTables(parts []*Table) *Table {
 	if len(parts) == 1 {
 		return parts[0]
 	}
-	t := &table{}
+	t := &Table{}
 	for _, p := range parts {
 		t.n += p.n
 		t.errs = append(t.errs, p.errs...)
@@ -230,20 +260,20 @@ func concatTables(parts []*table) *table {
 	if len(parts) == 0 {
 		return t
 	}
-	t.cols = make([]*column, len(parts[0].cols))
-	cols := make([]*column, len(parts))
+	t.cols = make([]*Column, len(parts[0].cols))
+	cols := make([]*Column, len(parts))
 	for k := range t.cols {
 		for i, p := range parts {
 			cols[i] = p.cols[k]
 		}
-		t.cols[k] = concatColumns(cols)
+		t.cols[k] = ConcatColumns(cols)
 	}
 	return t
 }
 
 // settle sets the row count of columns filled by appending, and makes the
 // bad rows null.
-func (t *table) settle(bad []int) *table {
+func (t *Table) settle(bad []int) *Table {
 	for _, col := range t.cols {
 		col.n = t.n
 		if len(bad) > 0 {
@@ -256,9 +286,9 @@ func (t *table) settle(bad []int) *table {
 	return t
 }
 
-// pick returns the table of the rows at idx.
-func (t *table) pick(idx []int) *table {
-	out := &table{cols: make([]*column, len(t.cols)), errs: make([]error, len(idx)), n: len(idx)}
+// Pick returns the table of the rows at idx.
+func (t *Table) Pick(idx []int) *Table {
+	out := &Table{cols: make([]*Column, len(t.cols)), errs: make([]error, len(idx)), n: len(idx)}
 	for k, c := range t.cols {
 		out.cols[k] = c.pick(idx)
 	}

@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"fmt"
@@ -75,34 +75,34 @@ type RowWriter interface {
 // that no Row is built.
 type columnsWriter interface {
 	RowWriter
-	writeColumns(n int, cols []colView) error
+	writeColumns(n int, cols []View) error
 }
 
-// colView is a column seen through a list of its rows: output row i is
-// the column's row rows[i] (row i when rows is nil).
-type colView struct {
-	col  *column
-	rows []int
+// View is a column seen through a list of its rows: output row i is
+// the column's row Rows[i] (row i when Rows is nil).
+type View struct {
+	Col  *Column
+	Rows []int
 }
 
 // row returns the column's row for output row i.
-func (v colView) row(i int) int {
-	if v.rows == nil {
+func (v View) row(i int) int {
+	if v.Rows == nil {
 		return i
 	}
-	return v.rows[i]
+	return v.Rows[i]
 }
 
 // value returns the cell of output row i.
-func (v colView) value(i int) Value { return v.col.value(v.row(i)) }
+func (v View) Value(i int) Value { return v.Col.Value(v.row(i)) }
 
 // appendJSON appends the cell of output row i as JSON (see
 // Value.AppendJSON); a typed list's elements are written without making
 // cells.
-func (v colView) appendJSON(b []byte, i int) []byte {
-	c, r := v.col, v.row(i)
+func (v View) appendJSON(b []byte, i int) []byte {
+	c, r := v.Col, v.row(i)
 	if !c.typed() || c.width == 0 {
-		return c.value(r).AppendJSON(b)
+		return c.Value(r).AppendJSON(b)
 	}
 	b = append(b, '[')
 	for e := range c.width {
@@ -115,53 +115,59 @@ func (v colView) appendJSON(b []byte, i int) []byte {
 }
 
 // text returns the cell of output row i as CSV writes it (see Value.Text).
-func (v colView) text(i int) string {
-	if v.col.typed() && v.col.width > 0 {
+func (v View) text(i int) string {
+	if v.Col.typed() && v.Col.width > 0 {
 		return string(v.appendJSON(nil, i))
 	}
-	return v.value(i).Text()
+	return v.Value(i).Text()
 }
 
 // rowViews shows rows of nf cells as columns.
-func rowViews(rows []Row, nf int) []colView {
-	views := make([]colView, nf)
+func rowViews(rows []Row, nf int) []View {
+	views := make([]View, nf)
 	for k, c := range tableOf(rows, nil, nf).cols {
-		views[k] = colView{col: c}
+		views[k] = View{Col: c}
 	}
 	return views
 }
 
-// tableReader reads the rows of one tabular file in order, as columns.
-type tableReader interface {
+// Reader reads the rows of one tabular file (or of several, see Open) in
+// order, as columns.
+type Reader interface {
+	// Fields lists the columns; a Kind may be KindNull while unknown.
 	Fields() []Field
-	// readTable reads up to n rows and returns io.EOF once no row is left.
+	// ReadTable reads up to n rows and returns io.EOF once no row is left.
 	// A row that cannot be parsed comes back null with its error in the
-	// table's errs, not as the returned error.
-	readTable(n int) (*table, error)
+	// table's Errs, not as the returned error.
+	ReadTable(n int) (*Table, error)
+	// Skip discards up to n rows and returns how many it discarded.
 	Skip(n int64) (int64, error)
+	// Fraction is how much has been read, 0 to 1.
 	Fraction() float64
 	Close() error
 }
 
-// rowReader serves a tableReader's rows as Rows.
-type rowReader struct{ tableReader }
+// rowReader serves a Reader's rows as Rows.
+type rowReader struct{ Reader }
 
 func (r rowReader) Read(dst []Row, errs []error, n int) ([]Row, []error, error) {
-	t, err := r.readTable(n)
-	return append(dst, t.rows()...), append(errs, t.errs...), err
+	t, err := r.ReadTable(n)
+	return append(dst, t.Rows()...), append(errs, t.errs...), err
 }
 
 // NewRowReader reads a file of format f from r (size bytes; parquet needs
 // the io.ReaderAt).
 func NewRowReader(f Format, r ReadAtCloser, size int64) (RowReader, error) {
-	tr, err := newTableReader(f, r, size)
+	tr, err := NewReader(f, r, size)
 	if err != nil {
 		return nil, err
 	}
 	return rowReader{tr}, nil
 }
 
-func newTableReader(f Format, r ReadAtCloser, size int64) (tableReader, error) {
+// NewReader reads a file of format f from r (size bytes; parquet needs
+// the io.ReaderAt) as columns.
+func NewReader(f Format, r ReadAtCloser, size int64) (Reader, error) {
 	switch f {
 	case CSV:
 		return newCSVReader(r, size)

@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"bytes"
@@ -41,13 +41,13 @@ func newCSVReader(r io.Reader, size int64) (*csvReader, error) {
 
 func (c *csvReader) Fields() []Field { return c.fields }
 
-// readTable reads up to n records into string columns; a record that
+// ReadTable reads up to n records into string columns; a record that
 // does not parse is a null row with its error.
-func (c *csvReader) readTable(n int) (*table, error) {
+func (c *csvReader) ReadTable(n int) (*Table, error) {
 	size := min(n, 4096)
-	t := &table{cols: make([]*column, len(c.fields)), errs: make([]error, 0, size)}
+	t := &Table{cols: make([]*Column, len(c.fields)), errs: make([]error, 0, size)}
 	for i := range t.cols {
-		t.cols[i] = &column{kind: KindString, strs: make([]string, 0, size)}
+		t.cols[i] = &Column{kind: KindString, strs: make([]string, 0, size)}
 	}
 	var bad []int
 	var err error
@@ -107,7 +107,7 @@ type csvWriter struct {
 
 func newCSVWriter(w io.Writer, fields []Field) (*csvWriter, error) {
 	c := newCSVRecords(w, fields)
-	if err := c.w.Write(fieldNames(fields)); err != nil {
+	if err := c.w.Write(FieldNames(fields)); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -132,7 +132,7 @@ func (c *csvWriter) Write(rows []Row) error {
 	return c.writeColumns(len(rows), rowViews(rows, len(c.record)))
 }
 
-func (c *csvWriter) writeColumns(n int, cols []colView) error {
+func (c *csvWriter) writeColumns(n int, cols []View) error {
 	for r := range n {
 		for i := range c.record {
 			c.record[i] = cols[i].text(r)

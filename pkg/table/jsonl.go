@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"bufio"
@@ -78,13 +78,13 @@ func (j *jsonlReader) nextLine() ([]byte, error) {
 
 func (j *jsonlReader) Fields() []Field { return j.fields }
 
-// readTable reads up to n lines into columns of Values; a line that does
+// ReadTable reads up to n lines into columns of Values; a line that does
 // not parse keeps the values read before the fault, with its error.
-func (j *jsonlReader) readTable(n int) (*table, error) {
+func (j *jsonlReader) ReadTable(n int) (*Table, error) {
 	size := min(n, 4096)
-	t := &table{cols: make([]*column, len(j.fields)), errs: make([]error, 0, size)}
+	t := &Table{cols: make([]*Column, len(j.fields)), errs: make([]error, 0, size)}
 	for i := range t.cols {
-		t.cols[i] = valueColumn(make([]Value, 0, size))
+		t.cols[i] = ValueColumn(make([]Value, 0, size))
 	}
 	for ; t.n < n; t.n++ {
 		line := j.first
@@ -101,7 +101,7 @@ func (j *jsonlReader) readTable(n int) (*table, error) {
 		err := j.parseObject(line, func(key []byte, v Value) error {
 			idx, ok := j.index[string(key)]
 			if !ok {
-				return fmt.Errorf("key %q is not among the first line's keys (%s)", key, strings.Join(fieldNames(j.fields), ", "))
+				return fmt.Errorf("key %q is not among the first line's keys (%s)", key, strings.Join(FieldNames(j.fields), ", "))
 			}
 			t.cols[idx].cells[t.n] = v
 			return nil
@@ -196,14 +196,6 @@ func jsonValue(item *fastjson.Value) (Value, error) {
 	return Float64(f), nil
 }
 
-func fieldNames(fields []Field) []string {
-	names := make([]string, len(fields))
-	for i, f := range fields {
-		names[i] = f.Name
-	}
-	return names
-}
-
 // jsonlWriter writes one JSON object per row, keys in field order.
 type jsonlWriter struct {
 	w    *bufio.Writer
@@ -224,7 +216,7 @@ func (j *jsonlWriter) Write(rows []Row) error {
 	return j.writeColumns(len(rows), rowViews(rows, len(j.keys)))
 }
 
-func (j *jsonlWriter) writeColumns(n int, cols []colView) error {
+func (j *jsonlWriter) writeColumns(n int, cols []View) error {
 	for r := range n {
 		b := append(j.buf[:0], '{')
 		for i, k := range j.keys {

@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"encoding/json"
@@ -50,6 +50,36 @@ type Field struct {
 	Name string
 	Kind Kind
 	Elem Kind
+}
+
+// FieldNames lists the names of fields, in order.
+func FieldNames(fields []Field) []string {
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// SettleKind gives a column of unknown kind (or list element kind) the
+// kind of v.
+func SettleKind(f *Field, v Value) {
+	if f.Kind == KindNull {
+		f.Kind = v.Kind
+	}
+	if f.Kind == KindList && f.Elem == KindNull && v.Kind == KindList && len(v.List) > 0 {
+		f.Elem = v.List[0].Kind
+	}
+}
+
+// DefaultKind makes a column still of unknown kind a string column.
+func DefaultKind(f *Field) {
+	if f.Kind == KindNull {
+		f.Kind = KindString
+	}
+	if f.Kind == KindList && f.Elem == KindNull {
+		f.Elem = KindString
+	}
 }
 
 // Null returns a null cell.

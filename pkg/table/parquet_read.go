@@ -1,4 +1,4 @@
-package batch
+package table
 
 import (
 	"errors"
@@ -140,10 +140,10 @@ func parquetKind(node parquet.Node) Kind {
 
 func (p *parquetReader) Fields() []Field { return p.fields }
 
-// readTable reads up to n rows (at most parquetMaxRead at a time) as
+// ReadTable reads up to n rows (at most parquetMaxRead at a time) as
 // columns.
-func (p *parquetReader) readTable(n int) (*table, error) {
-	var parts []*table
+func (p *parquetReader) ReadTable(n int) (*Table, error) {
+	var parts []*Table
 	for n = min(n, parquetMaxRead); n > 0 && p.done < p.total; {
 		if p.done >= p.groupEnd {
 			if err := p.seek(p.done); err != nil {
@@ -151,7 +151,7 @@ func (p *parquetReader) readTable(n int) (*table, error) {
 			}
 		}
 		rows := int(min(int64(n), p.groupEnd-p.done))
-		part := &table{cols: make([]*column, len(p.columns)), errs: make([]error, rows), n: rows}
+		part := &Table{cols: make([]*Column, len(p.columns)), errs: make([]error, rows), n: rows}
 		for fi, col := range p.columns {
 			var err error
 			if part.cols[fi], err = col.read(rows); err != nil {
@@ -268,7 +268,7 @@ func (c *parquetColumn) nextPage() error {
 var typedParquet = map[parquet.Kind]bool{parquet.Int32: true, parquet.Int64: true, parquet.Float: true, parquet.Double: true, parquet.ByteArray: true}
 
 // readScalars sets the rows of out, a typed column, from the next rows.
-func (c *parquetColumn) readScalars(out *column) error {
+func (c *parquetColumn) readScalars(out *Column) error {
 	for r := 0; r < out.n; {
 		if c.page == nil || c.at == c.page.NumRows() {
 			if err := c.nextPage(); errors.Is(err, io.EOF) {
@@ -288,7 +288,7 @@ func (c *parquetColumn) readScalars(out *column) error {
 }
 
 // copyRows sets rows [r, r+k) of out from the page's next k rows.
-func (c *parquetColumn) copyRows(out *column, r, k int) error {
+func (c *parquetColumn) copyRows(out *Column, r, k int) error {
 	if c.pageValues != nil {
 		if cap(c.buf) < k {
 			c.buf = make([]parquet.Value, k)
@@ -302,7 +302,7 @@ func (c *parquetColumn) copyRows(out *column, r, k int) error {
 			}
 		}
 		for i, v := range buf {
-			out.set(r+i, parquetCell(v))
+			out.Set(r+i, parquetCell(v))
 		}
 		return nil
 	}
@@ -337,7 +337,7 @@ type pageFill struct {
 	maxDef   byte
 	at, r, k int
 	next     *int
-	out      *column
+	out      *Column
 }
 
 // fillPage copies the rows f names into dst, out's typed slice, taking
@@ -345,7 +345,7 @@ type pageFill struct {
 func fillPage[T any](f pageFill, dst []T, get func(int) T) {
 	for i := range f.k {
 		if len(f.defs) > 0 && f.defs[f.at+i] != f.maxDef {
-			f.out.set(f.r+i, Value{})
+			f.out.Set(f.r+i, Value{})
 			continue
 		}
 		dst[f.r+i] = get(*f.next)
@@ -371,12 +371,12 @@ func (c *parquetColumn) peek() (*parquet.Value, error) {
 
 // read reads the column's next rows rows: typed for a scalar column,
 // Values for a list.
-func (c *parquetColumn) read(rows int) (*column, error) {
+func (c *parquetColumn) read(rows int) (*Column, error) {
 	if !c.list {
-		out := newColumn(c.kind, rows)
+		out := NewColumn(c.kind, rows)
 		return out, c.readScalars(out)
 	}
-	out := valueColumn(make([]Value, rows))
+	out := ValueColumn(make([]Value, rows))
 	for r := range rows {
 		v, err := c.peek()
 		if errors.Is(err, io.EOF) {
