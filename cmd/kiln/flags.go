@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -27,8 +29,8 @@ type tableFlags struct {
 	ortLib      string
 }
 
-// formatAnnotation marks the flag that gives a command's input format:
-// advice written with kiln batch's --input-format is reworded to name it.
+// formatAnnotation marks the flag that gives a command's input format, the
+// one that advice about an unknown format names (see formatFlags).
 const formatAnnotation = "kiln/input-format"
 
 // register adds the flags to c; formatFlag names the flag of the table's
@@ -92,11 +94,39 @@ func (t *tableFlags) storage() *table.Storage {
 	return table.NewStorage(opts)
 }
 
-// commandAdvice rewords the advice of the packages below cmd, which name
-// kiln batch's flags, into the flags of the command c that failed.
-func commandAdvice(c *cobra.Command, msg string) string {
-	if c == nil || c.Flags().Lookup("input-format") != nil {
-		return msg
+// startOver is the advice for a job that cannot resume.
+const startOver = "pass --overwrite to start over"
+
+// jobAdvice adds to the errors of pkg/batch and pkg/table that need the
+// user's choice what to do about them, naming flags of the command c that
+// failed; ok is false for any other error.
+func jobAdvice(c *cobra.Command, err error) (msg string, ok bool) {
+	var keep *batch.KeepError
+	var dup *batch.DuplicateColumnError
+	switch {
+	case errors.As(err, &keep):
+		advice := fmt.Sprintf("--keep names column %q, which the input lacks (columns: %s)", keep.Column, strings.Join(keep.Columns, ", "))
+		return strings.Replace(err.Error(), keep.Error(), advice, 1), true
+	case errors.As(err, &dup):
+		return err.Error() + ": leave the input column out with --keep", true
+	case errors.Is(err, batch.ErrOutputExists):
+		return err.Error() + "; pass --overwrite to replace it", true
+	case errors.Is(err, batch.ErrOtherJob):
+		return err.Error() + ": run the same command to resume it, or " + startOver, true
+	case errors.Is(err, batch.ErrInputChanged):
+		return err.Error() + "; " + startOver, true
+	case errors.Is(err, table.ErrUnknownFormat):
+		return err.Error() + "; pass " + formatFlags(c) + " (csv, jsonl, parquet)", true
+	}
+	return "", false
+}
+
+// formatFlags names the flags of c that give a table's format: kiln
+// batch's --input-format and --output-format, or the one flag marked with
+// formatAnnotation.
+func formatFlags(c *cobra.Command) string {
+	if c.Flags().Lookup("input-format") != nil {
+		return "--input-format or --output-format"
 	}
 	var format string
 	c.Flags().VisitAll(func(f *pflag.Flag) {
@@ -104,8 +134,5 @@ func commandAdvice(c *cobra.Command, msg string) string {
 			format = f.Name
 		}
 	})
-	if format != "" {
-		msg = strings.ReplaceAll(msg, "pass --input-format or --output-format", "pass --"+format)
-	}
-	return msg
+	return "--" + format
 }

@@ -49,10 +49,10 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	var usage usageError
 	if errors.As(err, &usage) {
-		fmt.Fprintf(stderr, "kiln: %s (see %s --help)\n", commandAdvice(c, usage.err.Error()), usage.cmd)
+		fmt.Fprintf(stderr, "kiln: %s (see %s --help)\n", usage.err, usage.cmd)
 		return 2
 	}
-	fmt.Fprintln(stderr, "kiln:", commandAdvice(c, explain(c, err)))
+	fmt.Fprintln(stderr, "kiln:", explain(c, err))
 	return 1
 }
 
@@ -117,6 +117,9 @@ func usage(c *cobra.Command, err error) error {
 
 // explain turns an error of command c into one line that says what to do.
 func explain(c *cobra.Command, err error) string {
+	if msg, ok := jobAdvice(c, err); ok {
+		return msg
+	}
 	var opErr *net.OpError
 	switch {
 	case errors.As(err, &opErr) && dialedServer(c, opErr):

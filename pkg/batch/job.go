@@ -74,8 +74,39 @@ type Summary struct {
 }
 
 // ErrOutputExists is returned when the output exists and the job has no
-// checkpoint to resume from.
+// checkpoint to resume from; Config.Overwrite replaces it.
 var ErrOutputExists = errors.New("output already exists")
+
+// ErrOtherJob is returned when the output's work folder holds the
+// checkpoint of a job with another input, model or options;
+// Config.Overwrite discards it.
+var ErrOtherJob = errors.New("holds the checkpoint of a different job")
+
+// ErrInputChanged is returned when the input has fewer rows than the
+// checkpoint has done; Config.Overwrite starts over.
+var ErrInputChanged = errors.New("the input changed")
+
+// KeepError is a Config.Keep entry that names no input column.
+type KeepError struct {
+	// Column is the entry; Columns are the input's columns.
+	Column  string
+	Columns []string
+}
+
+func (e *KeepError) Error() string {
+	return fmt.Sprintf("kept column %q is not an input column (columns: %s)", e.Column, strings.Join(e.Columns, ", "))
+}
+
+// DuplicateColumnError is an output that would have two columns of one
+// name, a kept input column and a model output: Config.Keep can leave the
+// input column out.
+type DuplicateColumnError struct {
+	Name string
+}
+
+func (e *DuplicateColumnError) Error() string {
+	return fmt.Sprintf("the output would have two columns named %q (an input column and a model output)", e.Name)
+}
 
 // Run scores the input and writes the output. A job stopped at any point
 // (even by SIGKILL) and run again with the same Config resumes from its
@@ -213,7 +244,7 @@ func keepColumns(fields []table.Field, keep []string) ([]int, error) {
 	for _, name := range keep {
 		i := indexOfField(fields, name)
 		if i < 0 {
-			return nil, fmt.Errorf("--keep names column %q, which the input lacks (columns: %s)", name, strings.Join(table.FieldNames(fields), ", "))
+			return nil, &KeepError{Column: name, Columns: table.FieldNames(fields)}
 		}
 		idx = append(idx, i)
 	}
@@ -233,7 +264,7 @@ func uniqueNames(fields []table.Field) error {
 	seen := map[string]bool{}
 	for _, f := range fields {
 		if seen[f.Name] {
-			return fmt.Errorf("the output would have two columns named %q (an input column and a model output): leave the input column out with --keep", f.Name)
+			return &DuplicateColumnError{Name: f.Name}
 		}
 		seen[f.Name] = true
 	}
@@ -250,7 +281,7 @@ func prepareCheckpoint(ctx context.Context, st *table.Storage, dir, out table.Lo
 		return cp, nil
 	}
 	if cp != nil && !overwrite {
-		return nil, fmt.Errorf("%s holds the checkpoint of a different job (the input, model or options changed): run the same command to resume it, or pass --overwrite to start over", dir)
+		return nil, fmt.Errorf("%s %w (the input, model or options changed)", dir, ErrOtherJob)
 	}
 	if cp == nil && !overwrite {
 		exists, err := st.Exists(ctx, out)
@@ -258,7 +289,7 @@ func prepareCheckpoint(ctx context.Context, st *table.Storage, dir, out table.Lo
 			return nil, err
 		}
 		if exists {
-			return nil, fmt.Errorf("%s: %w; pass --overwrite to replace it", out, ErrOutputExists)
+			return nil, fmt.Errorf("%s: %w", out, ErrOutputExists)
 		}
 	}
 	if err := st.RemoveAll(ctx, dir); err != nil {
@@ -275,7 +306,7 @@ func score(ctx context.Context, cfg Config, src *table.Source, sc *scorer, dir t
 			return err
 		}
 		if n != cp.NextRow {
-			return fmt.Errorf("the checkpoint is at row %d but the input has only %d rows: the input changed; pass --overwrite to start over", cp.NextRow, n)
+			return fmt.Errorf("the checkpoint is at row %d but the input has only %d rows: %w", cp.NextRow, n, ErrInputChanged)
 		}
 	}
 	enc := &chunkEncoder{format: cfg.OutputFormat, fields: slices.Clone(fields), keep: keep}

@@ -1,6 +1,7 @@
 package table
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -37,8 +38,12 @@ func DetectFormat(name string) (Format, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%s: cannot tell the format from the name; pass --input-format or --output-format (csv, jsonl, parquet)", name)
+	return "", fmt.Errorf("%s: %w", name, ErrUnknownFormat)
 }
+
+// ErrUnknownFormat is returned when a file's name does not tell its
+// format: the caller has to name it.
+var ErrUnknownFormat = errors.New("cannot tell the format from the name")
 
 var formatExts = map[Format][]string{
 	CSV:     {".csv"},
