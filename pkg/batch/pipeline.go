@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/kilnml/kiln/pkg/table"
 )
 
@@ -30,32 +32,32 @@ type pipeline struct {
 func (p *pipeline) run(ctx context.Context, sink func(*chunk) error) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	g, gctx := errgroup.WithContext(ctx)
 	workers := max(p.workers, 1)
 	work := make(chan *chunk, workers)
 	results := make(chan *chunk, workers)
 	slots := make(chan struct{}, 2*workers+1) // chunks between reading and the sink
 
-	var wg sync.WaitGroup
-	wg.Go(func() {
+	g.Go(func() error {
 		defer close(work)
-		if err := p.read(ctx, work, slots); err != nil {
-			cancel(err)
-		}
+		return p.read(gctx, work, slots)
 	})
-	var scoring sync.WaitGroup
+	var scoring sync.WaitGroup // the workers, which send to results
 	for range workers {
-		scoring.Go(func() {
+		scoring.Add(1)
+		g.Go(func() error {
+			defer scoring.Done()
 			for c := range work {
-				if err := p.process(ctx, c); err != nil {
-					cancel(err)
-					return
+				if err := p.process(gctx, c); err != nil {
+					return err
 				}
 				select {
 				case results <- c:
-				case <-ctx.Done():
-					return
+				case <-gctx.Done():
+					return nil
 				}
 			}
+			return nil
 		})
 	}
 	go func() {
@@ -63,6 +65,19 @@ func (p *pipeline) run(ctx context.Context, sink func(*chunk) error) error {
 		close(results)
 	}()
 
+	if err := deliver(gctx, results, slots, sink); err != nil {
+		cancel(err)
+	}
+	werr := g.Wait()
+	if err := context.Cause(ctx); err != nil {
+		return err // the sink failed, or the caller gave up
+	}
+	return werr
+}
+
+// deliver hands the scored chunks to sink in input order, freeing a slot
+// for each, until results is closed, sink fails or ctx is done.
+func deliver(ctx context.Context, results <-chan *chunk, slots <-chan struct{}, sink func(*chunk) error) error {
 	pending := map[int64]*chunk{}
 	var want int64
 	for c := range results {
@@ -72,21 +87,15 @@ func (p *pipeline) run(ctx context.Context, sink func(*chunk) error) error {
 			delete(pending, want)
 			want++
 			if err := sink(next); err != nil {
-				cancel(err)
-				break
+				return err
 			}
 			<-slots
 		}
 		if ctx.Err() != nil {
-			break
+			return nil
 		}
 	}
-	err := context.Cause(ctx)
-	cancel(nil)
-	for range results {
-	}
-	wg.Wait()
-	return err
+	return nil
 }
 
 // process scores a chunk and encodes it when the pipeline has an encoder.
