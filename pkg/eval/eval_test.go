@@ -10,7 +10,8 @@ import (
 
 func near(t *testing.T, name string, got, want float64) {
 	t.Helper()
-	if math.Abs(got-want) > 1e-9 && !(math.IsNaN(got) && math.IsNaN(want)) {
+	// Written so that a NaN fails unless NaN is wanted (NaN compares false).
+	if !(math.Abs(got-want) <= 1e-9) && !(math.IsNaN(got) && math.IsNaN(want)) {
 		t.Errorf("%s = %v, want %v", name, got, want)
 	}
 }

@@ -23,13 +23,6 @@ func AttrInt(name string, v int64) Attribute {
 	return Attribute{pb: a}
 }
 
-// AttrFloat is a float attribute.
-func AttrFloat(name string, v float32) Attribute {
-	a := attr(name, onnxpb.AttributeProto_FLOAT)
-	a.F = proto.Float32(v)
-	return Attribute{pb: a}
-}
-
 // AttrString is a string attribute.
 func AttrString(name, v string) Attribute {
 	a := attr(name, onnxpb.AttributeProto_STRING)
@@ -41,13 +34,6 @@ func AttrString(name, v string) Attribute {
 func AttrInts(name string, v ...int64) Attribute {
 	a := attr(name, onnxpb.AttributeProto_INTS)
 	a.Ints = v
-	return Attribute{pb: a}
-}
-
-// AttrFloats is a list-of-floats attribute.
-func AttrFloats(name string, v ...float32) Attribute {
-	a := attr(name, onnxpb.AttributeProto_FLOATS)
-	a.Floats = v
 	return Attribute{pb: a}
 }
 
