@@ -170,11 +170,5 @@ func TestServeFollowsRegistryOnS3(t *testing.T) {
 // waitFor polls cond for up to 30 seconds, failing with the process log.
 func waitFor(t *testing.T, cond func() bool, log *bytes.Buffer) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not reached in 30s; log:\n%s", log.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, 30*time.Second, cond, func() string { return "log:\n" + log.String() })
 }

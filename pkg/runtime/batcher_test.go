@@ -138,13 +138,13 @@ func TestFullQueueRefusesAtOnce(t *testing.T) {
 	slow := []*oip.Tensor{oip.NewTensor("x", []int64{32, 1024}, make([]float32, 32*1024))}
 	running := make(chan error, 1)
 	go func() { _, err := b.Run(context.Background(), slow, nil); running <- err }()
-	waitFor(t, func() bool { return b.Pending() == 1 })
+	testenv.Eventually(t, 10*time.Second, func() bool { return b.Pending() == 1 }, nil)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	queued := make(chan error, 1)
 	go func() { _, err := b.Run(ctx, slow, nil); queued <- err }()
-	waitFor(t, func() bool { return b.Pending() == 2 })
+	testenv.Eventually(t, 10*time.Second, func() bool { return b.Pending() == 2 }, nil)
 
 	start := time.Now()
 	_, err := b.Run(context.Background(), slow, nil)
@@ -160,20 +160,9 @@ func TestFullQueueRefusesAtOnce(t *testing.T) {
 	if err := <-running; err != nil {
 		t.Errorf("running request: %v", err)
 	}
-	waitFor(t, func() bool { return b.Pending() == 0 })
+	testenv.Eventually(t, 10*time.Second, func() bool { return b.Pending() == 0 }, nil)
 	if _, err := b.Run(context.Background(), slow[:1], nil); err != nil {
 		t.Errorf("after the overload: %v", err)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 10s")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 

@@ -1,6 +1,7 @@
 package serve_test
 
 import (
+	"fmt"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -80,15 +81,10 @@ func follow(t testing.TB, ctx context.Context, client *registry.Client, cacheDir
 
 func waitVersion(t testing.TB, models *serve.Manager, want int64) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if v, err := models.Get("adder", ""); err == nil && v.Number == want {
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	st, _ := models.Status("adder")
-	t.Fatalf("version %d never served; status %+v", want, st)
+	testenv.Eventually(t, 20*time.Second, func() bool {
+		v, err := models.Get("adder", "")
+		return err == nil && v.Number == want
+	}, func() string { st, _ := models.Status("adder"); return fmt.Sprintf("version %d never served; status %+v", want, st) })
 }
 
 // TestFollowSwapsWithoutFailedRequests follows an alias across a move while

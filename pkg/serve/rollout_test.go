@@ -2,11 +2,13 @@ package serve_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -63,14 +65,8 @@ func startRollout(t *testing.T, client *registry.Client, cfg serve.ModelConfig) 
 	if cfg.Shadow != nil {
 		slots = append(slots, "adder@shadow")
 	}
-	deadline := time.Now().Add(20 * time.Second)
 	for _, slot := range slots {
-		for _, err := models.Get(slot, ""); err != nil; _, err = models.Get(slot, "") {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s never loaded: %v", slot, err)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testenv.Eventually(t, 20*time.Second, func() bool { _, err := models.Get(slot, ""); return err == nil }, func() string { return slot + " never loaded" })
 	}
 	return models, oip.NewClient(srv.URL)
 }
@@ -197,14 +193,12 @@ func TestShadowNeverChangesAnswers(t *testing.T) {
 
 func waitRollout(t *testing.T, models *serve.Manager, done func(serve.RolloutReport) bool) serve.RolloutReport {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		rep, _ := models.Rollout("adder")
-		if done(rep) || time.Now().After(deadline) {
-			return rep
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	var rep serve.RolloutReport
+	testenv.Eventually(t, 20*time.Second, func() bool {
+		rep, _ = models.Rollout("adder")
+		return done(rep)
+	}, func() string { return fmt.Sprintf("rollout report %+v", rep) })
+	return rep
 }
 
 // failingAdder returns y = x + 2 that fails inside ONNX Runtime when an
@@ -260,24 +254,16 @@ func TestFailingCanaryIsStopped(t *testing.T) {
 			t.Fatalf("after the stop, version %d answered", v)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		events, err := client.ListEvents(ctx, "adder", registry.Page{})
-		if err != nil {
+	var events *registry.EventList
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		var err error
+		if events, err = client.ListEvents(ctx, "adder", registry.Page{}); err != nil {
 			t.Fatal(err)
 		}
-		found := false
-		for _, e := range events.Events {
-			found = found || e.Type == registry.EventRolloutStopped && e.Role == "canary" && e.Version == fragile.Version && e.Node == "test-node" && e.Reason != ""
-		}
-		if found {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no rollout.stopped event in the audit log: %+v", events.Events)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return slices.ContainsFunc(events.Events, func(e registry.Event) bool {
+			return e.Type == registry.EventRolloutStopped && e.Role == "canary" && e.Version == fragile.Version && e.Node == "test-node" && e.Reason != ""
+		})
+	}, func() string { return fmt.Sprintf("no rollout.stopped event in the audit log: %+v", events.Events) })
 }
 
 func getText(t *testing.T, url string) string {
@@ -314,16 +300,8 @@ func TestRemovingTheCanaryAliasStopsIt(t *testing.T) {
 	if err := client.DeleteAlias(context.Background(), "adder", "candidate", nil); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if _, err := models.Get("adder@canary", ""); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the canary version still serves after its alias was removed")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testenv.Eventually(t, 10*time.Second, func() bool { _, err := models.Get("adder@canary", ""); return err != nil },
+		func() string { return "the canary version still serves after its alias was removed" })
 	for range 200 {
 		if v := answeredBy(t, c, adderRequest(1), 1); v != 1 {
 			t.Fatalf("version %d answered after the canary alias was removed", v)
