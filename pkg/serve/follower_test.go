@@ -1,9 +1,9 @@
 package serve_test
 
 import (
-	"fmt"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
@@ -84,7 +84,10 @@ func waitVersion(t testing.TB, models *serve.Manager, want int64) {
 	testenv.Eventually(t, 20*time.Second, func() bool {
 		v, err := models.Get("adder", "")
 		return err == nil && v.Number == want
-	}, func() string { st, _ := models.Status("adder"); return fmt.Sprintf("version %d never served; status %+v", want, st) })
+	}, func() string {
+		st, _ := models.Status("adder")
+		return fmt.Sprintf("version %d never served; status %+v", want, st)
+	})
 }
 
 // TestFollowSwapsWithoutFailedRequests follows an alias across a move while
