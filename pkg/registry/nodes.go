@@ -62,7 +62,7 @@ type NodeModel struct {
 }
 
 // SwapTimings split a node's last version change into its steps
-// (durations in nanoseconds, as kiln-serve's model status has them).
+// (durations in nanoseconds); kiln-serve's model status uses the same type.
 type SwapTimings struct {
 	From      int           `json:"from_version"`
 	To        int           `json:"to_version"`

@@ -169,7 +169,7 @@ func (f *Follower) sync(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("resolve %s@%d: %w", f.ref.Name, target, err)
 	}
-	timings := &SwapTimings{To: int64(v.Version), NoticedAt: detectStart, Detect: time.Since(detectStart)}
+	timings := &SwapTimings{To: v.Version, NoticedAt: detectStart, Detect: time.Since(detectStart)}
 	start := time.Now()
 	path, err := f.cache.Fetch(ctx, f.client, v, 3)
 	timings.Download = time.Since(start)
@@ -218,7 +218,7 @@ func (f *Follower) serveCached() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if err := f.install(ctx, v, path, f.profile(ctx, v), &SwapTimings{To: int64(v.Version)}, false); err != nil {
+	if err := f.install(ctx, v, path, f.profile(ctx, v), &SwapTimings{To: v.Version}, false); err != nil {
 		f.opts.Logger.Error("cached model failed to load", "model", f.ref.Name, "version", v.Version, "err", err)
 		return
 	}
@@ -264,7 +264,7 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 
 	previous := f.current
 	if previous != nil {
-		t.From = int64(previous.Version)
+		t.From = previous.Version
 	}
 	stage = time.Now()
 	f.models.Replace(candidate, func(s *ModelStatus) {

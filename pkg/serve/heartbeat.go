@@ -116,13 +116,7 @@ func (r *Reporter) Heartbeat(now time.Time) registry.Heartbeat {
 		model, role := splitSlot(st.Model)
 		nm := registry.NodeModel{
 			Model: model, Role: role, Ref: st.Ref, Version: int(st.Version), Digest: st.Digest, LoadedAt: st.LoadedAt,
-			LastError: st.LastError, LastErrorAt: st.LastErrorAt,
-		}
-		if t := st.LastSwap; t != nil {
-			nm.LastSwap = &registry.SwapTimings{
-				From: int(t.From), To: int(t.To), NoticedAt: t.NoticedAt, ServingAt: t.ServingAt,
-				Detect: t.Detect, Download: t.Download, Load: t.Load, Validate: t.Validate, Warmup: t.Warmup, Swap: t.Swap,
-			}
+			LastError: st.LastError, LastErrorAt: st.LastErrorAt, LastSwap: st.LastSwap,
 		}
 		switch rep := st.LastReport.(type) {
 		case validate.Report:

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"github.com/kilnml/kiln/pkg/registry"
 	"slices"
 	"strings"
 	"time"
@@ -26,22 +27,9 @@ type ModelStatus struct {
 	LastSwap *SwapTimings `json:"last_swap,omitempty"`
 }
 
-// SwapTimings split the time from noticing a new version to serving it.
-type SwapTimings struct {
-	From int64 `json:"from_version"`
-	To   int64 `json:"to_version"`
-	// NoticedAt is when the poll that saw the new version started.
-	NoticedAt time.Time `json:"noticed_at"`
-	// Detect is the registry round trips that found and resolved the version.
-	Detect   time.Duration `json:"detect_ns"`
-	Download time.Duration `json:"download_ns"`
-	Load     time.Duration `json:"load_ns"`
-	Validate time.Duration `json:"validate_ns"`
-	Warmup   time.Duration `json:"warmup_ns"`
-	Swap     time.Duration `json:"swap_ns"`
-	// ServingAt is when the new version started taking requests.
-	ServingAt time.Time `json:"serving_at"`
-}
+// SwapTimings split the time from noticing a new version to serving it;
+// the heartbeats carry the same type to the registry.
+type SwapTimings = registry.SwapTimings
 
 // SetStatus changes a model's status under the manager's lock.
 func (m *Manager) SetStatus(name string, change func(*ModelStatus)) {
