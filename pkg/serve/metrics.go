@@ -1,11 +1,13 @@
 package serve
 
 import (
+	"errors"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kilnml/kiln/pkg/drift"
+	"github.com/kilnml/kiln/pkg/predlog"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
@@ -119,6 +121,21 @@ func (m *Metrics) observe(model, version string, outcome errorClass, protocol, r
 	}
 	if model != "" {
 		m.duration.WithLabelValues(model, version, role).Observe(time.Since(start).Seconds())
+	}
+}
+
+// watchPredictionLog exports the prediction log's written and dropped
+// records (a second server over the same metrics reports the same log).
+func (m *Metrics) watchPredictionLog(log *predlog.Log) {
+	for result, count := range map[string]func() int64{"written": log.Written, "dropped": log.Dropped} {
+		c := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "kiln_prediction_log_records_total",
+			Help:        "Records of the prediction log, by result: written to its file, or dropped because its queue was full.",
+			ConstLabels: prometheus.Labels{"result": result},
+		}, func() float64 { return float64(count()) })
+		if err := m.registry.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+			panic(err)
+		}
 	}
 }
 

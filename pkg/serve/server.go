@@ -65,6 +65,9 @@ func NewServer(m *Manager, opts Options) *Server {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{models: m, opts: opts, metrics: m.metrics}
+	if opts.PredictionLog != nil {
+		s.metrics.watchPredictionLog(opts.PredictionLog)
+	}
 	if opts.TracerProvider != nil {
 		s.tracer = opts.TracerProvider.Tracer("github.com/kilnml/kiln/pkg/serve")
 	}

@@ -257,13 +257,24 @@ func TestPredictionLogRecordsAnsweredRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, client := startServer(t, serve.Options{PredictionLog: log}, map[string]*onnx.Model{"multi": testenv.MultiIOModel(t)})
+	ts, client := startServer(t, serve.Options{PredictionLog: log}, map[string]*onnx.Model{"multi": testenv.MultiIOModel(t)})
 	for range 3 {
 		if _, err := client.Infer(context.Background(), "multi", "", multiRequest(), false); err != nil {
 			t.Fatal(err)
 		}
 	}
 	log.Close()
+	resp, err := http.Get(ts.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`kiln_prediction_log_records_total{result="written"} 3`, `kiln_prediction_log_records_total{result="dropped"} 0`} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if len(files) != 1 {
 		t.Fatalf("log files %v", files)
