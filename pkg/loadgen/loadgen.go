@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/kilnml/kiln/internal/quantile"
 )
 
 // Request sends one request and returns how many rows it carried.
@@ -112,7 +114,7 @@ func Run(ctx context.Context, send Request, opts Options) Result {
 	r.Throughput = float64(r.Requests) / elapsed.Seconds()
 	r.RowThroughput = float64(r.Rows) / elapsed.Seconds()
 	slices.Sort(all)
-	r.P50, r.P90, r.P99 = quantile(all, 0.50), quantile(all, 0.90), quantile(all, 0.99)
+	r.P50, r.P90, r.P99 = quantile.NearestRank(all, 0.50), quantile.NearestRank(all, 0.90), quantile.NearestRank(all, 0.99)
 	return r
 }
 
@@ -137,13 +139,4 @@ func warm(ctx context.Context, send Request, clients int) {
 		}()
 	}
 	wg.Wait()
-}
-
-// quantile returns the q-quantile of sorted latencies (nearest rank).
-func quantile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(q*float64(len(sorted)) + 0.5)
-	return sorted[min(max(i-1, 0), len(sorted)-1)]
 }

@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/kilnml/kiln/pkg/oip"
 )
@@ -26,16 +25,6 @@ func TestRunCountsRequestsRowsErrorsAndQuantiles(t *testing.T) {
 	}
 	if r.Throughput <= 0 || r.P50 > r.P90 || r.P90 > r.P99 {
 		t.Errorf("throughput %v, quantiles %v %v %v", r.Throughput, r.P50, r.P90, r.P99)
-	}
-}
-
-func TestQuantileNearestRank(t *testing.T) {
-	var lat []time.Duration
-	for i := 1; i <= 100; i++ {
-		lat = append(lat, time.Duration(i))
-	}
-	if quantile(lat, 0.5) != 50 || quantile(lat, 0.99) != 99 || quantile(lat, 0.9) != 90 || quantile(nil, 0.5) != 0 {
-		t.Errorf("quantiles %v %v %v", quantile(lat, 0.5), quantile(lat, 0.9), quantile(lat, 0.99))
 	}
 }
 

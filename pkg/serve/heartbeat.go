@@ -222,14 +222,14 @@ func rates(model string, old, cur *counterSample) (reqRate, errRate, p99 float64
 			buckets[i] += c.buckets[i] - prev
 		}
 	}
-	return requests / secs, errs / secs, quantile(0.99, buckets)
+	return requests / secs, errs / secs, histogramQuantile(0.99, buckets)
 }
 
-// quantile estimates the q-quantile from cumulative bucket counts over
+// histogramQuantile estimates the q-quantile from cumulative bucket counts over
 // latencyBuckets and +Inf, interpolating within the bucket as Prometheus's
 // histogram_quantile does (the +Inf bucket answers the highest finite
 // bound); 0 without observations.
-func quantile(q float64, cumulative []uint64) float64 {
+func histogramQuantile(q float64, cumulative []uint64) float64 {
 	if len(cumulative) == 0 || cumulative[len(cumulative)-1] == 0 {
 		return 0
 	}

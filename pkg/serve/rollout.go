@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kilnml/kiln/internal/quantile"
 	"github.com/kilnml/kiln/pkg/oip"
 )
 
@@ -189,7 +190,7 @@ func (r *rollout) record(role, version string, failed bool, took time.Duration) 
 		return
 	}
 	if !failed && st.requests%20 == 0 && st.latencies.full && r.roles[RolePrimary].latencies.full {
-		canary, primary := p99(st.latencies.all()), p99(r.roles[RolePrimary].latencies.all())
+		canary, primary := quantile.Of(st.latencies.all(), 0.99), quantile.Of(r.roles[RolePrimary].latencies.all(), 0.99)
 		if float64(canary) > r.rules.MaxP99Ratio*float64(primary) && canary-primary > minP99Gap {
 			r.stopLocked(RoleCanary, version, fmt.Sprintf("canary p99 %v is more than %g × the primary's %v", canary, r.rules.MaxP99Ratio, primary))
 		}
@@ -219,24 +220,6 @@ func count(vs []bool) int {
 		}
 	}
 	return n
-}
-
-func p99(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sorted := slices.Clone(ds)
-	slices.Sort(sorted)
-	return sorted[min(len(sorted)-1, int(math.Ceil(0.99*float64(len(sorted))))-1)]
-}
-
-func p50(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	sorted := slices.Clone(ds)
-	slices.Sort(sorted)
-	return sorted[len(sorted)/2]
 }
 
 // mirrored is a request answered by the primary, waiting for the shadow.
@@ -395,7 +378,7 @@ func (r *rollout) reportNow(models *Manager) RolloutReport {
 			continue
 		}
 		rr := RoleReport{Version: st.version, Requests: st.requests, Errors: st.errors,
-			P50: p50(st.latencies.all()).Seconds(), P99: p99(st.latencies.all()).Seconds()}
+			P50: quantile.Of(st.latencies.all(), 0.5).Seconds(), P99: quantile.Of(st.latencies.all(), 0.99).Seconds()}
 		if st.requests > 0 {
 			rr.ErrorRate = float64(st.errors) / float64(st.requests)
 		}

@@ -3,10 +3,10 @@ package validate
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
+	"github.com/kilnml/kiln/internal/quantile"
 	"github.com/kilnml/kiln/pkg/oip"
 )
 
@@ -56,7 +56,7 @@ func latencyGates(ctx context.Context, p Policy, cand Candidate, r Runner) []Gat
 				out = append(out, fail(gate, "error", threshold, err.Error()))
 				continue
 			}
-			got := percentile(timings, pc.q)
+			got := quantile.NearestRank(timings, pc.q)
 			over := got - time.Duration(budget)
 			detail := fmt.Sprintf("%d runs after %d warm-up", runs, warmup)
 			if over > 0 {
@@ -99,13 +99,4 @@ func measure(ctx context.Context, r Runner, inputs []*oip.Tensor, warmup, runs i
 	}
 	slices.Sort(samples)
 	return samples, nil
-}
-
-// percentile returns the nearest-rank q-quantile of sorted samples.
-func percentile(sorted []time.Duration, q float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
