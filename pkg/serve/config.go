@@ -11,6 +11,7 @@ import (
 
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/runtime"
+	"github.com/kilnml/kiln/pkg/validate"
 )
 
 // Config is the serving node's per-model settings file (--config FILE.yaml):
@@ -105,18 +106,9 @@ type BatchingConfig struct {
 	Instances     int      `yaml:"instances"`
 }
 
-// Duration is a time.Duration written as "500us", "2ms", "30s" in YAML.
-type Duration time.Duration
-
-// UnmarshalYAML parses a Go duration string.
-func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
-	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration such as 500us, 2ms or 30s", n.Line, n.Value)
-	}
-	*d = Duration(v)
-	return nil
-}
+// Duration is a time.Duration written as "500us", "2ms", "30s" in YAML
+// (the validation policy's type: one duration type for every settings file).
+type Duration = validate.Duration
 
 // LoadConfig reads a settings file strictly: unknown keys and bad values are errors.
 func LoadConfig(path string) (*Config, error) {

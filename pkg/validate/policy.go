@@ -9,6 +9,8 @@ import (
 	"sort"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/kilnml/kiln/pkg/oip"
 )
 
@@ -112,6 +114,17 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	v, err := time.ParseDuration(s)
 	if err != nil {
 		return fmt.Errorf("want a duration such as \"20ms\": %v", err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML reads a duration string ("500us", "2ms", "30s") from a
+// YAML settings file; negative durations are refused.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration such as 500us, 2ms or 30s", n.Line, n.Value)
 	}
 	*d = Duration(v)
 	return nil
