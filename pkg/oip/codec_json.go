@@ -322,20 +322,6 @@ func EncodeResponse(resp *InferResponse, binaryOutputs func(name string) bool) (
 	})
 }
 
-// AppendResponse is EncodeResponse appending to dst, for callers that keep
-// their own buffers; headerLen counts from len(dst).
-func AppendResponse(dst []byte, resp *InferResponse, binaryOutputs func(name string) bool) (body []byte, headerLen int) {
-	var small [16]bool
-	flags := binaryFlags(resp.Outputs, binaryOutputs, small[:])
-	start := len(dst)
-	dst = appendResponseHeader(dst, resp, flags)
-	if flags == nil {
-		return dst, -1
-	}
-	headerLen = len(dst) - start
-	return appendBlobs(dst, resp.Outputs, flags), headerLen
-}
-
 // scratchPool holds buffers for JSON text, so that encoding allocates only
 // the returned body.
 var scratchPool = sync.Pool{New: func() any { return new([]byte) }}

@@ -84,25 +84,6 @@ func TestResponseRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAppendResponse(t *testing.T) {
-	resp := &InferResponse{ModelName: "m", Outputs: []*Tensor{NewTensor("y", nil, []int32{1, 2})}}
-	prefix := []byte("xx")
-	body, headerLen := AppendResponse(prefix, resp, func(string) bool { return true })
-	if string(body[:2]) != "xx" {
-		t.Fatalf("prefix lost: %q", body)
-	}
-	got, err := DecodeResponse(body[2:], headerLen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := sameTensors(resp.Outputs, got.Outputs); d != "" {
-		t.Error(d)
-	}
-	if body, headerLen := AppendResponse(nil, resp, nil); headerLen != -1 || !json.Valid(body) {
-		t.Errorf("plain AppendResponse: %d %s", headerLen, body)
-	}
-}
-
 func TestEncodeResponseGolden(t *testing.T) {
 	resp := &InferResponse{
 		ModelName: "iris",

@@ -43,12 +43,12 @@ func (c *Cache) blobPath(digest string) string {
 	return filepath.Join(c.dir, "blobs", strings.TrimPrefix(digest, "sha256:")+".onnx")
 }
 
-// Fetch returns the local path of a version's model file, downloading it
+// fetch returns the local path of a version's model file, downloading it
 // (retrying up to attempts times) unless a verified copy is cached, and pins
 // it against eviction until Unpin.
-func (c *Cache) Fetch(ctx context.Context, client *registry.Client, v *registry.Version, attempts int) (string, error) {
+func (c *Cache) fetch(ctx context.Context, client *registry.Client, v *registry.Version, attempts int) (string, error) {
 	path := c.blobPath(v.Digest)
-	c.Pin(v.Digest)
+	c.pin(v.Digest)
 	if verify(path, v.Digest) == nil {
 		now := time.Now()
 		os.Chtimes(path, now, now)
@@ -59,7 +59,7 @@ func (c *Cache) Fetch(ctx context.Context, client *registry.Client, v *registry.
 		if attempt > 0 {
 			select {
 			case <-ctx.Done():
-				c.Unpin(v.Digest)
+				c.unpin(v.Digest)
 				return "", ctx.Err()
 			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 			}
@@ -69,7 +69,7 @@ func (c *Cache) Fetch(ctx context.Context, client *registry.Client, v *registry.
 			return path, nil
 		}
 	}
-	c.Unpin(v.Digest)
+	c.unpin(v.Digest)
 	return "", err
 }
 
@@ -91,13 +91,13 @@ func (c *Cache) download(ctx context.Context, client *registry.Client, v *regist
 	return os.Rename(tmp.Name(), path)
 }
 
-// Cached returns the path of a cached, verified model file.
-func (c *Cache) Cached(digest string) (string, error) {
+// cached returns the path of a cached, verified model file.
+func (c *Cache) cached(digest string) (string, error) {
 	path := c.blobPath(digest)
 	if err := verify(path, digest); err != nil {
 		return "", err
 	}
-	c.Pin(digest)
+	c.pin(digest)
 	return path, nil
 }
 
@@ -118,15 +118,15 @@ func verify(path, digest string) error {
 	return nil
 }
 
-// Pin protects a cached file from eviction.
-func (c *Cache) Pin(digest string) {
+// pin protects a cached file from eviction.
+func (c *Cache) pin(digest string) {
 	c.mu.Lock()
 	c.pinned[digest]++
 	c.mu.Unlock()
 }
 
-// Unpin releases one Pin.
-func (c *Cache) Unpin(digest string) {
+// unpin releases one Pin.
+func (c *Cache) unpin(digest string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.pinned[digest]--; c.pinned[digest] <= 0 {
@@ -177,8 +177,8 @@ func (c *Cache) profilePath(digest string) string {
 	return filepath.Join(c.dir, "refs", strings.TrimPrefix(digest, "sha256:")+".profile")
 }
 
-// SaveProfile keeps a reference profile, named by its digest.
-func (c *Cache) SaveProfile(digest string, data []byte) error {
+// saveProfile keeps a reference profile, named by its digest.
+func (c *Cache) saveProfile(digest string, data []byte) error {
 	path := c.profilePath(digest)
 	if err := os.WriteFile(path+".tmp", data, 0o644); err != nil {
 		return err
@@ -186,8 +186,8 @@ func (c *Cache) SaveProfile(digest string, data []byte) error {
 	return os.Rename(path+".tmp", path)
 }
 
-// Profile returns a kept reference profile.
-func (c *Cache) Profile(digest string) ([]byte, error) {
+// profile returns a kept reference profile.
+func (c *Cache) profile(digest string) ([]byte, error) {
 	return os.ReadFile(c.profilePath(digest))
 }
 
@@ -195,8 +195,8 @@ func (c *Cache) refPath(ref registry.Ref) string {
 	return filepath.Join(c.dir, "refs", ref.Name+"@"+ref.Selector()+".json")
 }
 
-// Remember records the version a reference resolved to and was served as.
-func (c *Cache) Remember(ref registry.Ref, v *registry.Version) error {
+// remember records the version a reference resolved to and was served as.
+func (c *Cache) remember(ref registry.Ref, v *registry.Version) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -209,8 +209,8 @@ func (c *Cache) Remember(ref registry.Ref, v *registry.Version) error {
 	return os.Rename(tmp, path)
 }
 
-// Recall returns the version last remembered for a reference.
-func (c *Cache) Recall(ref registry.Ref) (*registry.Version, error) {
+// recall returns the version last remembered for a reference.
+func (c *Cache) recall(ref registry.Ref) (*registry.Version, error) {
 	data, err := os.ReadFile(c.refPath(ref))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("no cached version of %s", ref)

@@ -16,7 +16,7 @@ import (
 type DriftConfig struct {
 	// Enabled turns monitoring off with false; default on.
 	Enabled *bool `yaml:"enabled"`
-	// Profile is a reference profile file (kiln profile) for a model served
+	// profile is a reference profile file (kiln profile) for a model served
 	// from a local file; registry versions carry their own.
 	Profile string `yaml:"profile"`
 	// QueueSize is how many answered requests may wait to be added to the

@@ -171,7 +171,7 @@ func (f *Follower) sync(ctx context.Context) error {
 	}
 	timings := &SwapTimings{To: v.Version, NoticedAt: detectStart, Detect: time.Since(detectStart)}
 	start := time.Now()
-	path, err := f.cache.Fetch(ctx, f.client, v, 3)
+	path, err := f.cache.fetch(ctx, f.client, v, 3)
 	timings.Download = time.Since(start)
 	if err != nil {
 		f.models.metrics.loadFailed(f.ref.Name, "download")
@@ -186,10 +186,10 @@ func (f *Follower) profile(ctx context.Context, v *registry.Version) *drift.Prof
 	if v.ReferenceProfile == nil {
 		return nil
 	}
-	data, err := f.cache.Profile(v.ReferenceProfile.Digest)
+	data, err := f.cache.profile(v.ReferenceProfile.Digest)
 	if err != nil {
 		if data, err = f.client.ReferenceProfile(ctx, v); err == nil {
-			err = f.cache.SaveProfile(v.ReferenceProfile.Digest, data)
+			err = f.cache.saveProfile(v.ReferenceProfile.Digest, data)
 		}
 	}
 	var p *drift.Profile
@@ -206,12 +206,12 @@ func (f *Follower) profile(ctx context.Context, v *registry.Version) *drift.Prof
 // serveCached loads the version this reference last resolved to from the
 // cache, for a node that starts while the registry is down.
 func (f *Follower) serveCached() {
-	v, err := f.cache.Recall(f.ref)
+	v, err := f.cache.recall(f.ref)
 	if err != nil {
 		f.opts.Logger.Warn("no cached version to serve while the registry is unreachable", "model", f.ref.Name, "ref", f.ref.String(), "err", err)
 		return
 	}
-	path, err := f.cache.Cached(v.Digest)
+	path, err := f.cache.cached(v.Digest)
 	if err != nil {
 		f.opts.Logger.Error("cached model unusable", "model", f.ref.Name, "version", v.Version, "err", err)
 		return
@@ -236,13 +236,13 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 		candidate.slot = f.slot
 	}
 	if err != nil {
-		f.cache.Unpin(v.Digest)
+		f.cache.unpin(v.Digest)
 		f.models.metrics.loadFailed(f.ref.Name, "load")
 		return err
 	}
 	reject := func(stageName string, err error) error {
 		candidate.retire()
-		f.cache.Unpin(v.Digest)
+		f.cache.unpin(v.Digest)
 		f.models.metrics.loadFailed(f.ref.Name, stageName)
 		return err
 	}
@@ -275,11 +275,11 @@ func (f *Follower) install(ctx context.Context, v *registry.Version, path string
 		s.LastSwap = t
 	})
 	if previous != nil {
-		f.cache.Unpin(previous.Digest)
+		f.cache.unpin(previous.Digest)
 	}
 	f.current = v
 	f.models.metrics.swapped(f.ref.Name, t)
-	if err := f.cache.Remember(f.ref, v); err != nil {
+	if err := f.cache.remember(f.ref, v); err != nil {
 		f.opts.Logger.Warn("could not remember the served version in the cache", "model", v.Name, "err", err)
 	}
 	f.opts.Logger.Info("model version swapped in", "model", v.Name, "version", v.Version, "from", t.From,
@@ -296,7 +296,7 @@ func (f *Follower) retireRole() {
 	if err := f.models.Unload(f.slot); err == nil {
 		f.opts.Logger.Info("rollout alias removed: its version no longer takes traffic", "model", f.ref.Name, "ref", f.ref.String(), "version", f.current.Version)
 	}
-	f.cache.Unpin(f.current.Digest)
+	f.cache.unpin(f.current.Digest)
 	f.current, f.etag, f.target = nil, "", 0
 }
 
