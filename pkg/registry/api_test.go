@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -221,8 +222,20 @@ func TestDownloadRangeETagAndRedirect(t *testing.T) {
 	if resp.StatusCode != 206 || !bytes.Equal(body, model[len(model)-5:]) {
 		t.Fatalf("suffix range: %d %q", resp.StatusCode, body)
 	}
-	if resp, _ = get(map[string]string{"Range": "bytes=100000-"}); resp.StatusCode != 416 {
-		t.Fatalf("unsatisfiable range: %d", resp.StatusCode)
+	resp, body = get(map[string]string{"Range": "bytes=100000-"})
+	var apiErr struct{ Error string }
+	if resp.StatusCode != 416 || json.Unmarshal(body, &apiErr) != nil || apiErr.Error == "" || resp.Header.Get("Content-Range") != fmt.Sprintf("bytes */%d", len(model)) {
+		t.Fatalf("unsatisfiable range: %d %s, Content-Range %s", resp.StatusCode, body, resp.Header.Get("Content-Range"))
+	}
+	resp, body = get(map[string]string{"Range": "bytes=0-1,5-6"})
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); resp.StatusCode != 206 || mt != "multipart/byteranges" || !bytes.Contains(body, model[5:7]) {
+		t.Fatalf("two ranges: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if resp, body = get(map[string]string{"Range": "bytes=10-19", "If-Range": `"sha256:other"`}); resp.StatusCode != 200 || !bytes.Equal(body, model) {
+		t.Fatalf("If-Range with another ETag: %d, want the whole blob", resp.StatusCode)
+	}
+	if head, err := http.Head(url); err != nil || head.StatusCode != 200 || head.ContentLength != int64(len(model)) {
+		t.Fatalf("HEAD: %v %v", head, err)
 	}
 	if resp, _ = get(map[string]string{"If-None-Match": etag}); resp.StatusCode != 304 {
 		t.Fatalf("If-None-Match: %d", resp.StatusCode)

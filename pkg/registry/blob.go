@@ -165,6 +165,16 @@ func (s *Service) OpenBlob(ctx context.Context, digest string, off, length int64
 	return s.store.GetRange(ctx, blobKey(hexDigest), off, length)
 }
 
+// SeekBlob opens a blob of the given size for reading with seeks (ranged
+// downloads).
+func (s *Service) SeekBlob(ctx context.Context, digest string, size int64) (io.ReadSeekCloser, error) {
+	hexDigest, err := ParseDigest(digest)
+	if err != nil {
+		return nil, err
+	}
+	return objstore.OpenReadSeeker(ctx, s.store, blobKey(hexDigest), size)
+}
+
 // PresignBlob returns a URL that downloads a blob directly from storage, or
 // an error wrapping errors.ErrUnsupported when the store has no such URLs.
 func (s *Service) PresignBlob(ctx context.Context, digest string, ttl time.Duration) (string, error) {

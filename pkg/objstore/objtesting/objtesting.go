@@ -233,6 +233,40 @@ func AcceptanceTest(t *testing.T, b objstore.ConditionalBucket) {
 		}
 	})
 
+	t.Run("seeking reads", func(t *testing.T) {
+		data := []byte("the quick brown fox jumps over the lazy dog")
+		if err := b.Upload(ctx, "rs/fox", bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+		f, err := objstore.OpenReadSeeker(ctx, b, "rs/fox", int64(len(data)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if end, err := f.Seek(0, io.SeekEnd); end != int64(len(data)) || err != nil {
+			t.Fatalf("seek to the end: %d, %v", end, err)
+		}
+		buf := make([]byte, 5)
+		for _, off := range []int64{16, 4, 16} { // back and forth: each seek reads from there
+			if _, err := f.Seek(off, io.SeekStart); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(f, buf); err != nil || string(buf) != string(data[off:off+5]) {
+				t.Fatalf("read at %d: %q, %v", off, buf, err)
+			}
+		}
+		rest, err := io.ReadAll(f)
+		if err != nil || string(rest) != string(data[21:]) {
+			t.Fatalf("read on to the end: %q, %v", rest, err)
+		}
+		if _, err := f.Seek(-1, io.SeekStart); err == nil {
+			t.Fatal("seek before the start: no error")
+		}
+		if _, err := objstore.OpenReadSeeker(ctx, b, "rs/none", 1); !errors.Is(err, objstore.ErrNotFound) {
+			t.Fatalf("missing object: %v, want ErrNotFound", err)
+		}
+	})
+
 	t.Run("a folder is not an object", func(t *testing.T) {
 		if err := b.Upload(ctx, "fo/inner/x", bytes.NewReader([]byte("x"))); err != nil {
 			t.Fatal(err)
