@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,9 +49,9 @@ func classLabels(v *Version, t *oip.Tensor) []string {
 }
 
 func topK(t *oip.Tensor, k int, labels []string) (*oip.Tensor, error) {
-	scores, err := floats(t)
+	scores, err := oip.Float64s(t)
 	if err != nil {
-		return nil, err
+		return nil, badRequest("output %q: classification needs numeric scores: %v", t.Name, err)
 	}
 	if len(t.Shape) == 0 || len(t.Shape) > 2 {
 		return nil, badRequest("output %q: classification needs a 1-D or 2-D output, got shape %v", t.Name, t.Shape)
@@ -96,31 +95,4 @@ func topK(t *oip.Tensor, k int, labels []string) (*oip.Tensor, error) {
 		shape = []int64{int64(rows), int64(k)}
 	}
 	return oip.NewBytesTensor(t.Name, shape, out), nil
-}
-
-// floats reads a numeric tensor as float64 scores.
-func floats(t *oip.Tensor) ([]float64, error) {
-	switch t.Datatype {
-	case oip.FP32:
-		return widen[float32](t)
-	case oip.FP64:
-		return widen[float64](t)
-	case oip.Int32:
-		return widen[int32](t)
-	case oip.Int64:
-		return widen[int64](t)
-	}
-	return nil, badRequest("output %q: classification needs FP32, FP64, INT32 or INT64 scores, not %s", t.Name, t.Datatype)
-}
-
-func widen[T float32 | float64 | int32 | int64](t *oip.Tensor) ([]float64, error) {
-	vals, err := oip.Values[T](t)
-	if err != nil {
-		return nil, fmt.Errorf("output %q: %w", t.Name, err)
-	}
-	out := make([]float64, len(vals))
-	for i, v := range vals {
-		out[i] = float64(v)
-	}
-	return out, nil
 }

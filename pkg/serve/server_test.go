@@ -104,6 +104,34 @@ func TestMultiIOBatchesAndOutputSelection(t *testing.T) {
 	}
 }
 
+// Classification reads any numeric output, half floats included, and
+// refuses strings with a 400.
+func TestClassificationOfHalfFloatsAndStrings(t *testing.T) {
+	passThrough := func(dt onnx.DataType) *onnx.Model {
+		m, err := onnx.NewBuilder("pass").Input("x", onnx.TensorType(dt, -1, 2)).
+			Node("Identity", []string{"x"}, []string{"y"}).Output("y", onnx.TensorType(dt, -1, 2)).Build()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	_, client := startServer(t, serve.Options{}, map[string]*onnx.Model{"half": passThrough(onnx.Float16), "text": passThrough(onnx.String)})
+	top1 := []oip.RequestedOutput{{Name: "y", Parameters: oip.Parameters{"classification": 1}}}
+	half := oip.NewFP16Tensor("x", []int64{2, 2}, []uint16{0x3C00, 0x4200, 0x4400, 0x4000}) // 1 3 / 4 2
+	resp, err := client.Infer(context.Background(), "half", "", &oip.InferRequest{Inputs: []*oip.Tensor{half}, Outputs: top1}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if top := resp.Output("y"); top == nil || len(top.Strings) != 2 || string(top.Strings[0]) != "3:1" || string(top.Strings[1]) != "4:0" {
+		t.Fatalf("top classes %+v, want 3:1 and 4:0", top)
+	}
+	text := oip.NewBytesTensor("x", []int64{1, 2}, [][]byte{[]byte("a"), []byte("b")})
+	_, err = client.Infer(context.Background(), "text", "", &oip.InferRequest{Inputs: []*oip.Tensor{text}, Outputs: top1}, false)
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "classification needs numeric scores") {
+		t.Fatalf("classification of strings: %v, want a 400 that says why", err)
+	}
+}
+
 func TestZipMapOutputAndClassification(t *testing.T) {
 	_, client := startServer(t, serve.Options{}, map[string]*onnx.Model{"clf": testenv.ZipMapModel(t)})
 	req := &oip.InferRequest{
