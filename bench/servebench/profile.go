@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/kilnml/kiln/examples/iris/irisdata"
-	"github.com/kilnml/kiln/pkg/drift"
-	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
@@ -19,20 +17,7 @@ func writeIrisProfile(m *runtime.Model) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	in := oip.NewTensor("input", []int64{int64(len(data.Rows)), 4}, irisdata.Float32(data.Rows))
-	outs, err := m.Run(context.Background(), []*oip.Tensor{in}, nil)
-	if err != nil {
-		return "", err
-	}
-	inputs, outputs, err := drift.BatchColumns([]*oip.Tensor{in}, outs, irisdata.FeatureNames)
-	if err != nil {
-		return "", err
-	}
-	b := drift.NewProfileBuilder(drift.ProfileOptions{})
-	if err := b.Add(inputs, outputs); err != nil {
-		return "", err
-	}
-	p, err := b.Build()
+	p, err := irisdata.Profile(context.Background(), m, data.Rows)
 	if err != nil {
 		return "", err
 	}

@@ -42,20 +42,7 @@ func irisProfile(t *testing.T, model string, rows [][]float64) string {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	in := irisTensor(rows)
-	outs, err := m.Run(context.Background(), []*oip.Tensor{in}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs, outputs, err := drift.BatchColumns([]*oip.Tensor{in}, outs, irisdata.FeatureNames)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := drift.NewProfileBuilder(drift.ProfileOptions{})
-	if err := b.Add(inputs, outputs); err != nil {
-		t.Fatal(err)
-	}
-	p, err := b.Build()
+	p, err := irisdata.Profile(context.Background(), m, rows)
 	if err != nil {
 		t.Fatal(err)
 	}

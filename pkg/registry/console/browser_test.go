@@ -76,20 +76,7 @@ func irisVersion(t *testing.T, s *site, rows [][]float64, accuracy float64) {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	in := oip.NewTensor("input", []int64{int64(len(rows)), 4}, irisdata.Float32(rows))
-	outs, err := m.Run(context.Background(), []*oip.Tensor{in}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inputs, outputs, err := drift.BatchColumns([]*oip.Tensor{in}, outs, irisdata.FeatureNames)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := drift.NewProfileBuilder(drift.ProfileOptions{})
-	if err := b.Add(inputs, outputs); err != nil {
-		t.Fatal(err)
-	}
-	p, err := b.Build()
+	p, err := irisdata.Profile(context.Background(), m, rows)
 	if err != nil {
 		t.Fatal(err)
 	}
