@@ -98,18 +98,7 @@ func TestPushReference(t *testing.T) {
 		t.Fatalf("push --reference: exit %d: %s", code, stderr)
 	}
 	client := registry.NewClient(reg, "", nil)
-	v, err := client.Resolve(context.Background(), registry.Ref{Name: "drifty", Version: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := client.ReferenceProfile(context.Background(), v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := drift.ParseProfile(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := storedProfile(t, client, registry.Ref{Name: "drifty", Version: 1})
 	if p.Rows != 1000 || p.Feature("c") == nil || p.Output("label") == nil {
 		t.Errorf("stored profile: %d rows, features %v", p.Rows, p.Features)
 	}
@@ -127,6 +116,24 @@ func TestPushReference(t *testing.T) {
 	if _, err := client.Resolve(context.Background(), registry.Ref{Name: "drifty", Version: 2}); err == nil {
 		t.Error("a refused push created version 2")
 	}
+}
+
+// storedProfile reads the reference profile the registry keeps for ref.
+func storedProfile(t *testing.T, client *registry.Client, ref registry.Ref) *drift.Profile {
+	t.Helper()
+	v, err := client.Resolve(context.Background(), ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := client.ReferenceProfile(context.Background(), v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := drift.ParseProfile(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 // TestPushReferenceColumns: a model without feature_names metadata gets its
@@ -156,18 +163,7 @@ func TestPushReferenceColumns(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, fmt.Sprintf("pushed adder@%d", i+1)) {
 			t.Fatalf("push --reference %v: exit %d: %s%s", columns, code, stdout, stderr)
 		}
-		v, err := client.Resolve(context.Background(), registry.Ref{Name: "adder", Version: i + 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := client.ReferenceProfile(context.Background(), v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := drift.ParseProfile(raw)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := storedProfile(t, client, registry.Ref{Name: "adder", Version: i + 1})
 		first, second := columns[1][:1], "q"
 		if columns[0] == "--mapping" {
 			first, second = "q", "p"
