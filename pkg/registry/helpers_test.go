@@ -113,14 +113,3 @@ func listAll(t testing.TB, s registry.Store) []string {
 	sort.Strings(keys)
 	return keys
 }
-
-// keysUnder returns the keys of listAll that start with prefix.
-func keysUnder(keys []string, prefix string) []string {
-	var out []string
-	for _, k := range keys {
-		if strings.HasPrefix(k, prefix) {
-			out = append(out, k)
-		}
-	}
-	return out
-}

@@ -235,18 +235,6 @@ func (s *Storage) WriteFile(ctx context.Context, loc Location, data []byte) erro
 	return f.Commit()
 }
 
-// Remove deletes the file at loc; a missing file is not an error.
-func (s *Storage) Remove(ctx context.Context, loc Location) error {
-	b, key, err := s.bucket(loc)
-	if err != nil {
-		return err
-	}
-	if err := b.Delete(ctx, key); err != nil {
-		return fmt.Errorf("remove %s: %w", loc, err)
-	}
-	return nil
-}
-
 // RemoveAll deletes the folder or prefix at loc and everything in it.
 func (s *Storage) RemoveAll(ctx context.Context, loc Location) error {
 	b, key, err := s.bucket(loc)
