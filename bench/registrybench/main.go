@@ -28,6 +28,8 @@ import (
 	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/onnx"
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 )
 
 func main() {
@@ -148,15 +150,15 @@ func run(ctx context.Context, size int64, runs int) error {
 
 // serveRegistry runs the registry API over store on a loopback port,
 // optionally redirecting downloads to presigned S3 URLs.
-func serveRegistry(store registry.Store, redirect bool) (string, func(), error) {
+func serveRegistry(store storage.Store, redirect bool) (string, func(), error) {
 	gin.SetMode(gin.ReleaseMode)
 	log := slog.New(slog.DiscardHandler)
-	svc := registry.NewService(store, registry.ServiceOptions{Logger: log})
+	svc := storage.NewService(store, storage.Options{Logger: log})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", nil, err
 	}
-	srv := &http.Server{Handler: registry.NewHandler(svc, registry.APIOptions{Logger: log, RedirectDownloads: redirect})}
+	srv := &http.Server{Handler: server.NewHandler(svc, server.Options{Logger: log, RedirectDownloads: redirect})}
 	go srv.Serve(ln)
 	return "http://" + ln.Addr().String(), func() { srv.Close() }, nil
 }

@@ -21,6 +21,8 @@ import (
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/onnx"
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 )
@@ -53,11 +55,11 @@ func run() error {
 	defer os.RemoveAll(dir)
 	gin.SetMode(gin.ReleaseMode)
 	quiet := slog.New(slog.DiscardHandler)
-	store, err := registry.NewFSStore(filepath.Join(dir, "store"))
+	store, err := storage.NewFSStore(filepath.Join(dir, "store"))
 	if err != nil {
 		return err
 	}
-	regSrv := httptest.NewServer(registry.NewHandler(registry.NewService(store, registry.ServiceOptions{Logger: quiet}), registry.APIOptions{Logger: quiet}))
+	regSrv := httptest.NewServer(server.NewHandler(storage.NewService(store, storage.Options{Logger: quiet}), server.Options{Logger: quiet}))
 	defer regSrv.Close()
 	client := registry.NewClient(regSrv.URL, "", nil)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -4,32 +4,22 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"log/slog"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gin-gonic/gin"
-
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/registry"
+	regserver "github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 )
 
 // startRegistry serves a registry over a temporary folder on loopback.
 func startRegistry(t *testing.T) (url, dataDir string) {
 	t.Helper()
-	gin.SetMode(gin.ReleaseMode)
 	dataDir = t.TempDir()
-	store, err := registry.NewFSStore(dataDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(registry.NewHandler(registry.NewService(store, registry.ServiceOptions{Logger: log}), registry.APIOptions{Logger: log}))
-	t.Cleanup(srv.Close)
-	return srv.URL, dataDir
+	return testenv.StartRegistry(t, testenv.FolderStore(t, dataDir), storage.Options{}, regserver.Options{}).URL, dataDir
 }
 
 // kiln runs the CLI and returns its exit code, stdout and stderr.

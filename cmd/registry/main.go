@@ -26,8 +26,10 @@ import (
 
 	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/objstore"
-	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/auth"
 	"github.com/kilnml/kiln/pkg/registry/console"
+	"github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 	"github.com/kilnml/kiln/pkg/telemetry"
 )
 
@@ -119,9 +121,9 @@ func run(cfg *config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var tokens *registry.Tokens
+	var tokens *auth.Tokens
 	if cfg.auth == "tokens" {
-		if tokens, err = registry.LoadTokens(cfg.tokensFile); err != nil {
+		if tokens, err = auth.LoadTokens(cfg.tokensFile); err != nil {
 			return err
 		}
 	}
@@ -132,14 +134,14 @@ func run(cfg *config) error {
 	defer store.Close()
 	metrics := prometheus.NewRegistry()
 	metrics.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc := registry.NewService(objstore.WrapWithMetrics(store, metrics, "kiln_registry_storage"), registry.ServiceOptions{MaxModelBytes: cfg.maxModelSize, Logger: log})
+	svc := storage.NewService(objstore.WrapWithMetrics(store, metrics, "kiln_registry_storage"), storage.Options{MaxModelBytes: cfg.maxModelSize, Logger: log})
 	gin.SetMode(gin.ReleaseMode)
-	nodes := registry.NewNodes(cfg.nodeTTL)
+	nodes := server.NewNodes(cfg.nodeTTL)
 	web, err := console.New(console.Options{Service: svc, Tokens: tokens, Nodes: nodes, Logger: log})
 	if err != nil {
 		return err
 	}
-	handler := registry.NewHandler(svc, registry.APIOptions{Tokens: tokens, Registry: metrics, RedirectDownloads: cfg.redirect, Logger: log, Nodes: nodes, Console: web})
+	handler := server.NewHandler(svc, server.Options{Tokens: tokens, Registry: metrics, RedirectDownloads: cfg.redirect, Logger: log, Nodes: nodes, Console: web})
 
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -167,13 +169,13 @@ func tokenCommand(args []string) int {
 		fmt.Fprintln(os.Stderr, "usage: kiln-registry token NAME ROLE   (ROLE: reader, writer or admin)")
 		return 2
 	}
-	if _, err := registry.ParseRole(args[1]); err != nil || strings.ContainsAny(args[0], " \t") || args[0] == "" {
+	if _, err := auth.ParseRole(args[1]); err != nil || strings.ContainsAny(args[0], " \t") || args[0] == "" {
 		fmt.Fprintln(os.Stderr, "kiln-registry token: want a NAME without spaces and a ROLE of reader, writer or admin")
 		return 2
 	}
-	tok := registry.NewToken()
+	tok := auth.NewToken()
 	fmt.Printf("token (give it to the client as KILN_TOKEN; it is not stored): %s\n", tok)
-	fmt.Printf("tokens-file line: %s %s %s\n", registry.HashToken(tok), args[1], args[0])
+	fmt.Printf("tokens-file line: %s %s %s\n", auth.HashToken(tok), args[1], args[0])
 	return 0
 }
 

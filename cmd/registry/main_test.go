@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"io"
 	"net"
 	"net/http"
@@ -114,7 +112,7 @@ func TestProcessesShareBucketAndSurviveRestart(t *testing.T) {
 	a, b := startProcess(t, bin, s3), startProcess(t, bin, s3)
 	ctx := context.Background()
 	data, _ := testenv.AdderModel(t, 5).Bytes()
-	v, err := registry.NewClient(a.url, "", nil).Push(ctx, "shared", registry.PushRequest{Digest: digest(data)}, bytes.NewReader(data), nil)
+	v, err := registry.NewClient(a.url, "", nil).Push(ctx, "shared", registry.PushRequest{Digest: registry.Digest(data)}, bytes.NewReader(data), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +153,7 @@ func TestLargeModelMemory(t *testing.T) {
 	// Warm up with a small push and pull so the baseline includes the
 	// server's steady-state allocations.
 	small, _ := testenv.AdderModel(t, 2).Bytes()
-	if _, err := client.Push(ctx, "warm", registry.PushRequest{Digest: digest(small)}, bytes.NewReader(small), nil); err != nil {
+	if _, err := client.Push(ctx, "warm", registry.PushRequest{Digest: registry.Digest(small)}, bytes.NewReader(small), nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := client.Download(ctx, registry.Ref{Name: "warm", Version: 1}, io.Discard); err != nil {
@@ -186,9 +184,4 @@ func (pattern) Read(p []byte) (int, error) {
 		p[i] = byte(i*7 + i>>8)
 	}
 	return len(p), nil
-}
-
-func digest(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
 }

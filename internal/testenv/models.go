@@ -139,3 +139,13 @@ func VADModel(t testing.TB) *onnx.Model {
 		Output("output", onnx.TensorType(onnx.Float, 1, 1)).
 		Output("stateN", onnx.TensorType(onnx.Float, 2, 1, 128)))
 }
+
+// ModelBytes returns m serialized.
+func ModelBytes(t testing.TB, m *onnx.Model) []byte {
+	t.Helper()
+	data, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}

@@ -45,7 +45,7 @@ func ParseRef(s string) (Ref, error) {
 	if err := ValidateName(name); err != nil {
 		return Ref{}, err
 	}
-	r, err := parseVersionRef(ref)
+	r, err := ParseSelector(ref)
 	if err != nil {
 		return Ref{}, err
 	}
@@ -53,8 +53,9 @@ func ParseRef(s string) (Ref, error) {
 	return r, nil
 }
 
-// parseVersionRef parses the part after "@": a version number or an alias.
-func parseVersionRef(s string) (Ref, error) {
+// ParseSelector parses the part of a reference after "@": a version number
+// or an alias (the inverse of Ref.Selector).
+func ParseSelector(s string) (Ref, error) {
 	if allDigits(s) {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {

@@ -1,3 +1,6 @@
+// Package registry is the model registry's domain (models, versions,
+// aliases, references, events, node heartbeats) and its Go client, shared by
+// kiln, kiln-serve and the registry's own server.
 package registry
 
 import (
@@ -222,3 +225,10 @@ type Page struct {
 	Token string
 	Size  int
 }
+
+// Part names of a push request (multipart/form-data, in this order).
+const (
+	PartMeta             = "meta"
+	PartReferenceProfile = "reference_profile"
+	PartModel            = "model"
+)

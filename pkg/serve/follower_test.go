@@ -17,22 +17,18 @@ import (
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/serve"
 	"github.com/kilnml/kiln/pkg/validate"
 )
 
 // startRegistry serves a registry over a folder store on loopback.
-func startRegistry(t testing.TB) (*httptest.Server, *registry.Client) {
+func startRegistry(t testing.TB) (*testenv.Registry, *registry.Client) {
 	t.Helper()
-	store, err := registry.NewFSStore(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	srv := httptest.NewServer(registry.NewHandler(registry.NewService(store, registry.ServiceOptions{Logger: quiet}), registry.APIOptions{Logger: quiet}))
-	t.Cleanup(srv.Close)
-	return srv, registry.NewClient(srv.URL, "", nil)
+	reg := testenv.StartRegistry(t, testenv.FolderStore(t, ""), storage.Options{}, server.Options{})
+	return reg, reg.Client("")
 }
 
 // pushAdder pushes a model y = x + k (x float [-1,2]) with an input example.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/auth"
 )
 
 // moveData is the confirmation and refusal pages' data.
@@ -45,7 +46,7 @@ func (c *console) moveAlias(w http.ResponseWriter, r *http.Request) {
 	}
 	force := r.PostFormValue("force") == "yes"
 	id, _ := c.identity(r)
-	if force && id.Role < registry.RoleAdmin {
+	if force && id.Role < auth.RoleAdmin {
 		c.fail(w, r, &pageError{status: http.StatusForbidden, msg: "forcing a move past failed gates needs an admin token; token " + id.Name + " has role " + id.Role.String()})
 		return
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/auth"
 )
 
 // Cookies of the console. The token cookie holds the signed-in token
@@ -31,13 +31,13 @@ const maxFormBytes = 4 << 20
 // identity returns who is viewing: anonymous with every right on an open
 // console, else the signed-in token's identity; signedIn is false when
 // the viewer must sign in.
-func (c *console) identity(r *http.Request) (id registry.Identity, signedIn bool) {
+func (c *console) identity(r *http.Request) (id auth.Identity, signedIn bool) {
 	if c.tokens == nil {
-		return registry.Identity{Name: "anonymous", Role: registry.RoleAdmin}, true
+		return auth.Identity{Name: "anonymous", Role: auth.RoleAdmin}, true
 	}
 	token, ok := sessionToken(r)
 	if !ok {
-		return registry.Identity{}, false
+		return auth.Identity{}, false
 	}
 	return c.tokens.Lookup(token)
 }
@@ -119,7 +119,7 @@ func (c *console) reader(h http.HandlerFunc) http.HandlerFunc {
 
 // action runs a form post of a viewer with at least role, after checking
 // its CSRF value.
-func (c *console) action(role registry.Role, h http.HandlerFunc) http.HandlerFunc {
+func (c *console) action(role auth.Role, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 		if err := r.ParseForm(); err != nil {

@@ -3,8 +3,6 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http/httptest"
@@ -86,11 +84,11 @@ func irisVersion(t *testing.T, s *site, rows [][]float64, accuracy float64) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if _, err := s.Svc.PutReferenceProfile(ctx, digestOf(profile), bytes.NewReader(profile)); err != nil {
+	if _, err := s.Svc.PutReferenceProfile(ctx, registry.Digest(profile), bytes.NewReader(profile)); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.Svc.Push(ctx, "iris", registry.PushRequest{
-		Digest: digestOf(model), ReferenceProfileDigest: digestOf(profile), Description: "softmax regression on Iris",
+		Digest: registry.Digest(model), ReferenceProfileDigest: registry.Digest(profile), Description: "softmax regression on Iris",
 		Metrics:      map[string]float64{"accuracy": accuracy},
 		InputExample: json.RawMessage(`{"inputs":[{"name":"input","datatype":"FP32","shape":[1,4],"data":[5.1,3.5,1.4,0.2]}]}`),
 	}, bytes.NewReader(model), "ci")
@@ -318,9 +316,4 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("at 390 px the page is %d px wide", width)
 	}
 	t.Logf("screenshots in %s", shots)
-}
-
-func digestOf(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
 }

@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/auth"
+	"github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 )
 
 //go:embed templates/*.html
@@ -27,12 +30,12 @@ var staticFiles embed.FS
 // Options configure the console.
 type Options struct {
 	// Service is the registry the console shows and changes.
-	Service *registry.Service
+	Service *storage.Service
 	// Tokens authenticates sign-ins; nil leaves the console open, as the
 	// API is with --auth=none.
-	Tokens *registry.Tokens
+	Tokens *auth.Tokens
 	// Nodes holds the heartbeats of the serving nodes.
-	Nodes *registry.Nodes
+	Nodes *server.Nodes
 	// Client sends try-it predictions to nodes (default: one with a 10s timeout).
 	Client *http.Client
 	// Logger receives one line per failed page or action (default slog.Default()).
@@ -41,9 +44,9 @@ type Options struct {
 
 // console serves the pages.
 type console struct {
-	svc    *registry.Service
-	tokens *registry.Tokens
-	nodes  *registry.Nodes
+	svc    *storage.Service
+	tokens *auth.Tokens
+	nodes  *server.Nodes
 	client *http.Client
 	log    *slog.Logger
 	pages  map[string]*template.Template
@@ -52,7 +55,7 @@ type console struct {
 // New returns the console's handler, to be served at /.
 func New(opts Options) (http.Handler, error) {
 	if opts.Nodes == nil {
-		opts.Nodes = registry.NewNodes(0)
+		opts.Nodes = server.NewNodes(0)
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{Timeout: 10 * time.Second}
@@ -87,11 +90,11 @@ func New(opts Options) (http.Handler, error) {
 	mux.HandleFunc("GET /{$}", c.reader(c.modelsPage))
 	mux.HandleFunc("GET /models/{name}", c.reader(c.modelPage))
 	mux.HandleFunc("GET /models/{name}/versions/{n}", c.reader(c.versionPage))
-	mux.HandleFunc("POST /models/{name}/versions/{n}", c.action(registry.RoleWriter, c.updateVersion))
-	mux.HandleFunc("POST /models/{name}/aliases", c.action(registry.RoleWriter, c.moveAlias))
-	mux.HandleFunc("POST /models/{name}/aliases/{alias}", c.action(registry.RoleWriter, c.moveAlias))
+	mux.HandleFunc("POST /models/{name}/versions/{n}", c.action(auth.RoleWriter, c.updateVersion))
+	mux.HandleFunc("POST /models/{name}/aliases", c.action(auth.RoleWriter, c.moveAlias))
+	mux.HandleFunc("POST /models/{name}/aliases/{alias}", c.action(auth.RoleWriter, c.moveAlias))
 	mux.HandleFunc("GET /models/{name}/try", c.reader(c.tryPage))
-	mux.HandleFunc("POST /models/{name}/try", c.action(registry.RoleReader, c.try))
+	mux.HandleFunc("POST /models/{name}/try", c.action(auth.RoleReader, c.try))
 	mux.HandleFunc("GET /nodes", c.reader(c.nodesPage))
 	mux.HandleFunc("GET /drift", c.reader(c.driftPage))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +128,7 @@ type page struct {
 	Title string
 	// Nav names the section the page belongs to: models, nodes or drift.
 	Nav  string
-	Who  registry.Identity
+	Who  auth.Identity
 	Open bool
 	// SignedIn is false on the sign-in page of a console with tokens.
 	SignedIn bool
@@ -134,10 +137,10 @@ type page struct {
 }
 
 // CanWrite reports whether the viewer may move aliases and edit versions.
-func (p page) CanWrite() bool { return p.Who.Role >= registry.RoleWriter }
+func (p page) CanWrite() bool { return p.Who.Role >= auth.RoleWriter }
 
 // CanForce reports whether the viewer may force a move past failed gates.
-func (p page) CanForce() bool { return p.Who.Role >= registry.RoleAdmin }
+func (p page) CanForce() bool { return p.Who.Role >= auth.RoleAdmin }
 
 // render writes a page with the given status.
 func (c *console) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {

@@ -3,9 +3,7 @@ package console_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"html"
@@ -27,7 +25,10 @@ import (
 
 	"github.com/kilnml/kiln/internal/testenv"
 	"github.com/kilnml/kiln/pkg/registry"
+	"github.com/kilnml/kiln/pkg/registry/auth"
 	"github.com/kilnml/kiln/pkg/registry/console"
+	"github.com/kilnml/kiln/pkg/registry/server"
+	"github.com/kilnml/kiln/pkg/registry/storage"
 	"github.com/kilnml/kiln/pkg/validate"
 )
 
@@ -54,30 +55,30 @@ func (b *syncBuffer) String() string {
 // site is a real registry (API and console) on loopback over a folder store.
 type site struct {
 	URL    string
-	Svc    *registry.Service
-	Nodes  *registry.Nodes
+	Svc    *storage.Service
+	Nodes  *server.Nodes
 	Tokens map[string]string // role name -> token
 	Logs   *syncBuffer
 }
 
 // newSite starts a registry; with auth, it accepts one token per role.
-func newSite(t testing.TB, auth bool) *site {
+func newSite(t testing.TB, withAuth bool) *site {
 	t.Helper()
-	store, err := registry.NewFSStore(t.TempDir())
+	store, err := storage.NewFSStore(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &site{Logs: &syncBuffer{}, Tokens: map[string]string{}, Nodes: registry.NewNodes(0)}
+	s := &site{Logs: &syncBuffer{}, Tokens: map[string]string{}, Nodes: server.NewNodes(0)}
 	logger := slog.New(slog.NewJSONHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s.Svc = registry.NewService(store, registry.ServiceOptions{Logger: logger})
-	var tokens *registry.Tokens
-	if auth {
+	s.Svc = storage.NewService(store, storage.Options{Logger: logger})
+	var tokens *auth.Tokens
+	if withAuth {
 		var lines strings.Builder
 		for _, role := range []string{"reader", "writer", "admin"} {
-			s.Tokens[role] = registry.NewToken()
-			fmt.Fprintf(&lines, "%s %s %s-user\n", registry.HashToken(s.Tokens[role]), role, role)
+			s.Tokens[role] = auth.NewToken()
+			fmt.Fprintf(&lines, "%s %s %s-user\n", auth.HashToken(s.Tokens[role]), role, role)
 		}
-		if tokens, err = registry.ParseTokens(strings.NewReader(lines.String())); err != nil {
+		if tokens, err = auth.ParseTokens(strings.NewReader(lines.String())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -85,7 +86,7 @@ func newSite(t testing.TB, auth bool) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(registry.NewHandler(s.Svc, registry.APIOptions{Tokens: tokens, Nodes: s.Nodes, Console: web, Logger: logger}))
+	srv := httptest.NewServer(server.NewHandler(s.Svc, server.Options{Tokens: tokens, Nodes: s.Nodes, Console: web, Logger: logger}))
 	t.Cleanup(srv.Close)
 	s.URL = srv.URL
 	return s
@@ -98,8 +99,7 @@ func (s *site) push(t testing.TB, name string, metrics map[string]float64) *regi
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(data)
-	v, err := s.Svc.Push(context.Background(), name, registry.PushRequest{Digest: "sha256:" + hex.EncodeToString(sum[:]), Metrics: metrics}, bytes.NewReader(data), "ci")
+	v, err := s.Svc.Push(context.Background(), name, registry.PushRequest{Digest: registry.Digest(data), Metrics: metrics}, bytes.NewReader(data), "ci")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,10 +442,10 @@ func TestTokenNeverShown(t *testing.T) {
 	check(tlsSrv.URL, tlsSrv.Client(), true)
 }
 
-func mustTokens(t *testing.T, token string) *registry.Tokens {
+func mustTokens(t *testing.T, token string) *auth.Tokens {
 	path := filepath.Join(t.TempDir(), "tokens")
-	os.WriteFile(path, []byte(registry.HashToken(token)+" admin a\n"), 0o600)
-	tokens, err := registry.LoadTokens(path)
+	os.WriteFile(path, []byte(auth.HashToken(token)+" admin a\n"), 0o600)
+	tokens, err := auth.LoadTokens(path)
 	if err != nil {
 		t.Fatal(err)
 	}
