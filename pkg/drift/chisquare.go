@@ -37,3 +37,10 @@ func ChiSquare(ref, cur []float64) (statistic, pValue float64, df int) {
 	df = k - 1
 	return statistic, distuv.ChiSquared{K: float64(df)}.Survival(statistic), df
 }
+
+// chiSquareScore is the chi-square test of a window's counts against the
+// reference's, over the bins or categories of either.
+func chiSquareScore(w *window) (statistic, pValue float64) {
+	statistic, pValue, _ = ChiSquare(w.distributions())
+	return statistic, pValue
+}

@@ -7,7 +7,7 @@ import (
 // compare tests the window against its reference column.
 func (w *window) compare() FeatureResult {
 	ref := w.ref
-	r := FeatureResult{Name: ref.Name, Kind: ref.Kind, Method: w.method, Threshold: w.threshold,
+	r := FeatureResult{Name: ref.Name, Kind: ref.Kind, Method: w.method.name, Threshold: w.threshold,
 		Reference: ref.summary(), Current: w.summary()}
 	if ref.Kind == Numeric {
 		r.Edges = ref.Edges
@@ -17,23 +17,8 @@ func (w *window) compare() FeatureResult {
 	}
 	r.Tested = true
 	var p float64
-	switch w.method {
-	case MethodKS:
-		r.Statistic, p = KS(ref.Sample, w.values)
-	case MethodWasserstein:
-		r.Statistic = NormedWasserstein(ref.Sample, w.values, ref.Std)
-	default:
-		refCounts, curCounts := w.distributions()
-		switch w.method {
-		case MethodChiSquare:
-			r.Statistic, p, _ = ChiSquare(refCounts, curCounts)
-		case MethodJensenShannon:
-			r.Statistic = JensenShannon(refCounts, curCounts)
-		case MethodPSI:
-			r.Statistic = PSI(refCounts, curCounts)
-		}
-	}
-	if w.method.usesPValue() {
+	r.Statistic, p = w.method.score(w)
+	if w.method.pValue {
 		r.Score, r.PValue = p, &p
 		r.Drift = p < w.threshold
 	} else {

@@ -8,9 +8,8 @@ import (
 // Method names a drift test.
 type Method string
 
-// The drift tests. KS and chi-square score a window by its p-value and find
-// drift below the threshold; the others score it by a distance and find
-// drift at or above the threshold.
+// The drift tests, by their names in settings; methods (methods.go) says
+// what each one needs, scores and defaults to.
 const (
 	MethodKS            Method = "ks"
 	MethodWasserstein   Method = "wasserstein"
@@ -20,23 +19,14 @@ const (
 )
 
 // DefaultThresholds are the thresholds Evidently uses by default.
-var DefaultThresholds = map[Method]float64{
-	MethodKS:            0.05,
-	MethodChiSquare:     0.05,
-	MethodWasserstein:   0.1,
-	MethodJensenShannon: 0.1,
-	MethodPSI:           0.1,
-}
+var DefaultThresholds = defaultThresholds()
 
-// usesPValue reports a method whose score is a p-value.
-func (m Method) usesPValue() bool { return m == MethodKS || m == MethodChiSquare }
-
-// numericOnly reports a method that needs raw numbers, not categories.
-func (m Method) numericOnly() bool { return m == MethodKS || m == MethodWasserstein }
-
-func (m Method) valid() bool {
-	_, ok := DefaultThresholds[m]
-	return ok
+func defaultThresholds() map[Method]float64 {
+	t := make(map[Method]float64, len(methods))
+	for _, m := range methods {
+		t[m.name] = m.threshold
+	}
+	return t
 }
 
 // Defaults of Config.
@@ -104,15 +94,15 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("drift config: drift_share %v: want a share from 0 to 1", c.DriftShare)
 	}
 	for _, m := range []Method{c.NumericMethod, c.CategoricalMethod} {
-		if m != "" && !m.valid() {
+		if m != "" && lookup(m) == nil {
 			return c, unknownMethod(m)
 		}
 	}
-	if c.CategoricalMethod.numericOnly() {
-		return c, fmt.Errorf("drift config: categorical_method %q needs numbers; use chisquare, jensenshannon or psi", c.CategoricalMethod)
+	if m := lookup(c.CategoricalMethod); m != nil && m.numericOnly {
+		return c, fmt.Errorf("drift config: categorical_method %q needs numbers; use %s", m.name, methodNames(true))
 	}
 	for name, m := range c.Methods {
-		if !m.valid() {
+		if lookup(m) == nil {
 			return c, fmt.Errorf("drift config: methods[%s]: %w", name, unknownMethod(m))
 		}
 	}
@@ -121,7 +111,7 @@ func (c Config) withDefaults() (Config, error) {
 		thresholds[m] = t
 	}
 	for m, t := range c.Thresholds {
-		if !m.valid() {
+		if lookup(m) == nil {
 			return c, fmt.Errorf("drift config: thresholds: %w", unknownMethod(m))
 		}
 		if t <= 0 {
@@ -134,14 +124,14 @@ func (c Config) withDefaults() (Config, error) {
 }
 
 func unknownMethod(m Method) error {
-	return fmt.Errorf("unknown drift method %q: want ks, wasserstein, chisquare, jensenshannon or psi", m)
+	return fmt.Errorf("unknown drift method %q: want %s", m, methodNames(false))
 }
 
-// method chooses the test for one feature: the configured one, else
+// methodFor chooses the test for one feature: the configured one, else
 // Evidently's rule: on a reference of at most 1000 rows, KS for numbers and
 // chi-square for categories; on a larger one, the normalized Wasserstein
 // distance for numbers and the Jensen-Shannon distance for categories.
-func (c Config) method(f *FeatureProfile, referenceRows int) (Method, error) {
+func (c Config) methodFor(f *FeatureProfile, referenceRows int) (*methodSpec, error) {
 	m := c.Methods[f.Name]
 	if m == "" && f.Kind == Numeric {
 		m = c.NumericMethod
@@ -161,8 +151,9 @@ func (c Config) method(f *FeatureProfile, referenceRows int) (Method, error) {
 	default:
 		m = MethodJensenShannon
 	}
-	if f.Kind == Categorical && m.numericOnly() {
-		return "", fmt.Errorf("drift config: %q is categorical; method %q needs numbers", f.Name, m)
+	spec := lookup(m)
+	if f.Kind == Categorical && spec.numericOnly {
+		return nil, fmt.Errorf("drift config: %q is categorical; method %q needs numbers", f.Name, m)
 	}
-	return m, nil
+	return spec, nil
 }

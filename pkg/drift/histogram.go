@@ -24,6 +24,9 @@ func PSI(ref, cur []float64) float64 {
 	return psi
 }
 
+// psiScore is the PSI of a window's counts against the reference's.
+func psiScore(w *window) (index, _ float64) { return PSI(w.distributions()), 0 }
+
 // JensenShannon returns the Jensen-Shannon distance between two discrete
 // distributions given as counts or weights over the same bins: the square
 // root of the Jensen-Shannon divergence in natural logarithms, so from 0
@@ -39,6 +42,12 @@ func JensenShannon(p, q []float64) float64 {
 		div += (klTerm(pp[i], m) + klTerm(qq[i], m)) / 2
 	}
 	return math.Sqrt(math.Max(div, 0))
+}
+
+// jensenShannonScore is the Jensen-Shannon distance of a window's counts
+// from the reference's.
+func jensenShannonScore(w *window) (distance, _ float64) {
+	return JensenShannon(w.distributions()), 0
 }
 
 // klTerm is x ln(x/m), 0 where x is 0.

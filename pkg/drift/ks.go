@@ -143,3 +143,6 @@ func sortedCopy(x []float64) []float64 {
 	slices.Sort(s)
 	return s
 }
+
+// ksScore is the KS test of a window's numbers against the reference sample.
+func ksScore(w *window) (statistic, pValue float64) { return KS(w.ref.Sample, w.values) }

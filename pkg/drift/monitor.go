@@ -46,11 +46,11 @@ func NewMonitor(p *Profile, cfg Config) (*Monitor, error) {
 func (m *Monitor) windows(fs []FeatureProfile) ([]*window, error) {
 	ws := make([]*window, len(fs))
 	for i := range fs {
-		method, err := m.cfg.method(&fs[i], m.profile.Rows)
+		method, err := m.cfg.methodFor(&fs[i], m.profile.Rows)
 		if err != nil {
 			return nil, err
 		}
-		ws[i] = newWindow(&fs[i], method, m.cfg.Thresholds[method])
+		ws[i] = newWindow(&fs[i], method, m.cfg.Thresholds[method.name])
 	}
 	return ws, nil
 }

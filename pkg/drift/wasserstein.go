@@ -46,3 +46,9 @@ const minWassersteinNorm = 0.001
 func NormedWasserstein(ref, cur []float64, refStd float64) float64 {
 	return Wasserstein(ref, cur) / math.Max(refStd, minWassersteinNorm)
 }
+
+// wassersteinScore is the normalized Wasserstein distance of a window's
+// numbers from the reference sample.
+func wassersteinScore(w *window) (distance, _ float64) {
+	return NormedWasserstein(w.ref.Sample, w.values, w.ref.Std), 0
+}

@@ -10,7 +10,7 @@ import (
 // window closes.
 type window struct {
 	ref       *FeatureProfile
-	method    Method
+	method    *methodSpec
 	threshold float64
 	// count values were present and missing absent; mean, m2, min and max
 	// are Welford's running statistics of the numbers.
@@ -26,7 +26,7 @@ type window struct {
 	other int64
 }
 
-func newWindow(ref *FeatureProfile, method Method, threshold float64) *window {
+func newWindow(ref *FeatureProfile, method *methodSpec, threshold float64) *window {
 	w := &window{ref: ref, method: method, threshold: threshold}
 	w.reset()
 	return w
