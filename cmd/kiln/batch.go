@@ -55,42 +55,48 @@ func (g *globals) loadModel(ctx context.Context, m *modelFlags, ref string) (*lo
 		}
 		return &loadedModel{pred: p, close: func() {}}, nil
 	}
-	path, digest := ref, ""
-	var version *registry.Version
-	if _, err := os.Stat(ref); err != nil {
-		r, perr := registry.ParseRef(ref)
-		if perr != nil {
-			return nil, fmt.Errorf("--model %q is neither a file nor NAME@REF: %w", ref, perr)
-		}
-		dir, err := os.MkdirTemp("", "kiln-model-")
-		if err != nil {
-			return nil, err
-		}
-		defer os.RemoveAll(dir)
-		path = filepath.Join(dir, "model.onnx")
-		f, err := os.Create(path)
-		if err != nil {
-			return nil, err
-		}
-		version, err = g.client().Download(ctx, r, f)
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
-		digest = version.Digest
-	} else if digest, err = registry.FileDigest(ref); err != nil {
-		return nil, err
-	}
-	if err := runtime.Init(runtime.FindLibrary(m.ortLib)); err != nil {
-		return nil, err
-	}
-	model, err := runtime.Load(path, runtime.Options{})
+	model, version, digest, err := openRuntimeModel(ctx, g.client(), ref, m.ortLib)
 	if err != nil {
 		return nil, err
 	}
 	return &loadedModel{pred: &batch.RuntimePredictor{Model: model, Digest: digest}, version: version, close: func() { model.Close() }}, nil
+}
+
+// openRuntimeModel loads a local .onnx file, or NAME@REF downloaded from the
+// registry into a temporary folder (size and sha256 verified), into ONNX
+// Runtime; version is nil for a local file.
+func openRuntimeModel(ctx context.Context, client *registry.Client, ref, ortLib string) (model *runtime.Model, version *registry.Version, digest string, err error) {
+	path := ref
+	if _, err := os.Stat(ref); err == nil {
+		if digest, err = registry.FileDigest(ref); err != nil {
+			return nil, nil, "", err
+		}
+	} else {
+		r, perr := registry.ParseRef(ref)
+		if perr != nil {
+			return nil, nil, "", fmt.Errorf("--model %q is neither a file nor NAME@REF: %w", ref, perr)
+		}
+		dir, err := os.MkdirTemp("", "kiln-model-")
+		if err != nil {
+			return nil, nil, "", err
+		}
+		defer os.RemoveAll(dir)
+		path = filepath.Join(dir, "model.onnx")
+		if version, err = client.DownloadFile(ctx, r, path); err != nil {
+			return nil, nil, "", err
+		}
+		digest = version.Digest
+	}
+	if err := runtime.Init(runtime.FindLibrary(ortLib)); err != nil {
+		return nil, nil, "", err
+	}
+	if model, err = runtime.Load(path, runtime.Options{}); err != nil {
+		if version != nil {
+			err = fmt.Errorf("load %s: %w", version.Ref(), err)
+		}
+		return nil, nil, "", err
+	}
+	return model, version, digest, nil
 }
 
 func batchCommand(g *globals) *cobra.Command {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -21,32 +19,16 @@ func pullCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return usage(c, err)
 			}
-			dir := "."
-			if out != "" {
-				dir = filepath.Dir(out)
-			}
-			// Download beside the target, then rename: a failed or corrupt
-			// download never leaves a file under the target name.
-			tmp, err := os.CreateTemp(dir, ".kiln-pull-*")
-			if err != nil {
-				return err
-			}
-			defer os.Remove(tmp.Name())
-			v, err := g.client().Download(c.Context(), ref, tmp)
-			if err == nil {
-				err = tmp.Chmod(0o644)
-			}
-			if cerr := tmp.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return err
-			}
 			target := out
 			if target == "" {
-				target = fmt.Sprintf("%s-%d.onnx", v.Name, v.Version)
+				v, err := g.client().Resolve(c.Context(), ref)
+				if err != nil {
+					return err
+				}
+				ref, target = v.Ref(), fmt.Sprintf("%s-%d.onnx", v.Name, v.Version)
 			}
-			if err := os.Rename(tmp.Name(), target); err != nil {
+			v, err := g.client().DownloadFile(c.Context(), ref, target)
+			if err != nil {
 				return err
 			}
 			if g.json {

@@ -3,12 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kilnml/kiln/pkg/registry"
-	"github.com/kilnml/kiln/pkg/runtime"
 	"github.com/kilnml/kiln/pkg/validate"
 )
 
@@ -77,18 +75,11 @@ func runValidation(c *cobra.Command, client *registry.Client, ref registry.Ref, 
 	if err != nil {
 		return validate.Report{}, err
 	}
-	tmp, err := os.CreateTemp("", "kiln-validate-*.onnx")
+	model, v, _, err := openRuntimeModel(ctx, client, ref.String(), f.ortLib)
 	if err != nil {
 		return validate.Report{}, err
 	}
-	defer os.Remove(tmp.Name())
-	v, err := client.Download(ctx, ref, tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return validate.Report{}, err
-	}
+	defer model.Close()
 	current, err := currentHolder(c, client, ref.Name, *policy, f.against)
 	if err != nil {
 		return validate.Report{}, err
@@ -96,23 +87,12 @@ func runValidation(c *cobra.Command, client *registry.Client, ref registry.Ref, 
 	if current != nil && current.Version == v.Version {
 		current = nil // the alias already points at it: nothing to compare
 	}
-	if err := runtime.Init(runtime.FindLibrary(f.ortLib)); err != nil {
-		return validate.Report{}, err
-	}
-	model, err := runtime.Load(tmp.Name(), runtime.Options{})
-	if err != nil {
-		return validate.Report{}, fmt.Errorf("load %s: %w", v.Ref(), err)
-	}
-	defer model.Close()
-	report := validate.All(ctx, *policy, registry.CandidateFromVersion(v), current, model)
-	host, _ := os.Hostname()
-	report.Where = "cli " + host
-	return report, nil
+	return registry.CheckVersion(ctx, *policy, v, current, model, "cli"), nil
 }
 
 // currentHolder returns the version behind alias (default: the policy's
 // first protected alias), or nil when there is none.
-func currentHolder(c *cobra.Command, client *registry.Client, name string, p validate.Policy, alias string) (*validate.Candidate, error) {
+func currentHolder(c *cobra.Command, client *registry.Client, name string, p validate.Policy, alias string) (*registry.Version, error) {
 	if alias == "" {
 		protected := p.Protected()
 		if len(protected) == 0 {
@@ -124,9 +104,5 @@ func currentHolder(c *cobra.Command, client *registry.Client, name string, p val
 	if errors.Is(err, registry.ErrNotFound) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	cand := registry.CandidateFromVersion(v)
-	return &cand, nil
+	return v, err
 }

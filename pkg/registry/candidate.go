@@ -1,9 +1,27 @@
 package registry
 
 import (
+	"context"
+	"os"
+
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/validate"
 )
+
+// CheckVersion runs every gate of policy on version v, loaded on this
+// machine as r, against current (nil: none), and says where it ran: where
+// ("node", "cli") and the host name.
+func CheckVersion(ctx context.Context, policy validate.Policy, v, current *Version, r validate.Runner, where string) validate.Report {
+	var cur *validate.Candidate
+	if current != nil {
+		c := CandidateFromVersion(current)
+		cur = &c
+	}
+	report := validate.All(ctx, policy, CandidateFromVersion(v), cur, r)
+	host, _ := os.Hostname()
+	report.Where = where + " " + host
+	return report
+}
 
 // CandidateFromVersion describes a version for the validation gates: its
 // size, metrics, signature and decoded input example (nil when it has none).

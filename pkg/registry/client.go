@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -185,6 +186,31 @@ func (c *Client) Download(ctx context.Context, ref Ref, w io.Writer) (*Version, 
 	}
 	if got := "sha256:" + hex.EncodeToString(h.Sum(nil)); got != v.Digest || n != v.Size {
 		return nil, fmt.Errorf("download %s: %w: got %d bytes with %s, want %d bytes with %s", v.Ref(), ErrDigestMismatch, n, got, v.Size, v.Digest)
+	}
+	return v, nil
+}
+
+// DownloadFile writes the version's model to path: it downloads beside
+// path and renames the file into place once its size and sha256 are
+// verified, so that a failed or corrupt download never leaves a file there.
+func (c *Client) DownloadFile(ctx context.Context, ref Ref, path string) (*Version, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".download-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	v, err := c.Download(ctx, ref, tmp)
+	if err == nil {
+		err = tmp.Chmod(0o644)
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return v, nil
 }

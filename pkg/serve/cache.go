@@ -64,31 +64,13 @@ func (c *Cache) fetch(ctx context.Context, client *registry.Client, v *registry.
 			case <-time.After(time.Duration(attempt) * 500 * time.Millisecond):
 			}
 		}
-		if err = c.download(ctx, client, v, path); err == nil {
+		if _, err = client.DownloadFile(ctx, v.Ref(), path); err == nil {
 			c.evict()
 			return path, nil
 		}
 	}
 	c.unpin(v.Digest)
 	return "", err
-}
-
-// download writes the version's bytes beside path and renames them into
-// place once the client has verified their sha256.
-func (c *Cache) download(ctx context.Context, client *registry.Client, v *registry.Version, path string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".download-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	_, err = client.Download(ctx, v.Ref(), tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // cached returns the path of a cached, verified model file.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/kilnml/kiln/pkg/registry"
@@ -28,16 +27,7 @@ func (g PolicyGates) Check(ctx context.Context, candidate, current *registry.Ver
 	if err != nil {
 		return nil, fmt.Errorf("policy of %s: %w", candidate.Name, err)
 	}
-	policy := g.Config.apply(*p)
-	cand := registry.CandidateFromVersion(candidate)
-	var cur *validate.Candidate
-	if current != nil {
-		c := registry.CandidateFromVersion(current)
-		cur = &c
-	}
-	report := validate.All(ctx, policy, cand, cur, m)
-	host, _ := os.Hostname()
-	report.Where = "node " + host
+	report := registry.CheckVersion(ctx, g.Config.apply(*p), candidate, current, m, "node")
 	if !report.Passed {
 		return report, errors.New(report.Summary())
 	}
