@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,13 +8,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kilnml/kiln/pkg/batch"
 	"github.com/kilnml/kiln/pkg/drift"
-	"github.com/kilnml/kiln/pkg/oip"
 )
 
 // profileFlags are the options of a reference profile.
@@ -82,8 +79,8 @@ feature_names metadata.`,
 				return err
 			}
 			defer lm.close()
-			res, err := profileData(c.Context(), lm.pred, batch.ScanOptions{
-				Input: data, InputFormat: format, Score: score,
+			res, err := batch.Profile(c.Context(), batch.ScanOptions{
+				Input: data, InputFormat: format, Predictor: lm.pred, Score: score,
 				BatchSize: m.batchSize, Workers: m.workers, Storage: m.storage(),
 			}, opts)
 			if err != nil {
@@ -110,95 +107,8 @@ feature_names metadata.`,
 	return c
 }
 
-// profileResult is a profile and the rows that could not be scored.
-type profileResult struct {
-	Profile *drift.Profile
-	// Skipped counts bad rows; FirstError says why the first one failed.
-	Skipped    int64
-	FirstError error
-}
-
-// profileData runs the model over the reference data and profiles the
-// tensors it sees, input and output, named as a serving node names them
-// (drift.BatchColumns): kiln profile and kiln push --reference share it.
-func profileData(ctx context.Context, pred batch.Predictor, scan batch.ScanOptions, opts drift.ProfileOptions) (*profileResult, error) {
-	pp := &profilingPredictor{Predictor: pred, builder: drift.NewProfileBuilder(opts), names: featureNames(pred, scan.Score)}
-	scan.Predictor = pp
-	res := &profileResult{}
-	err := batch.Scan(ctx, scan, func(s *batch.Scored) error {
-		for i, e := range s.Errs {
-			if e == nil {
-				continue
-			}
-			if res.Skipped == 0 {
-				res.FirstError = fmt.Errorf("row %d: %w", s.Index[i], e)
-			}
-			res.Skipped++
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	if pp.builder.Rows() == 0 {
-		if res.FirstError != nil {
-			return nil, fmt.Errorf("no row of %s could be scored: %w", scan.Input, res.FirstError)
-		}
-		return nil, fmt.Errorf("%s has no rows", scan.Input)
-	}
-	if res.Profile, err = pp.builder.Build(); err != nil {
-		return nil, err
-	}
-	return res, nil
-}
-
-// featureNames names the columns of a single-input model: --features, the
-// mapping of its input, or its feature_names metadata; nil otherwise (the
-// columns are then named after the tensor).
-func featureNames(pred batch.Predictor, score batch.ScoreOptions) []string {
-	inputs, _ := pred.Signature()
-	if len(inputs) != 1 {
-		return nil
-	}
-	switch {
-	case len(score.Features) > 0:
-		return score.Features
-	case len(score.Mapping[inputs[0].Name]) > 0:
-		return score.Mapping[inputs[0].Name]
-	case pred.Metadata()[batch.MetadataFeatureNames] != "":
-		return strings.Split(pred.Metadata()[batch.MetadataFeatureNames], ",")
-	}
-	return nil
-}
-
-// profilingPredictor adds every batch the model scores, inputs and
-// outputs, to a profile builder.
-type profilingPredictor struct {
-	batch.Predictor
-	names   []string
-	mu      sync.Mutex
-	builder *drift.ProfileBuilder
-}
-
-// Predict runs the model and profiles the batch once it succeeded.
-func (p *profilingPredictor) Predict(ctx context.Context, inputs []*oip.Tensor) ([]*oip.Tensor, error) {
-	outputs, err := p.Predictor.Predict(ctx, inputs)
-	if err != nil {
-		return nil, err
-	}
-	in, out, err := drift.BatchColumns(inputs, outputs, p.names)
-	if err != nil {
-		return nil, fmt.Errorf("profile: %w", err)
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if err := p.builder.Add(in, out); err != nil {
-		return nil, err
-	}
-	return outputs, nil
-}
-
-func warnSkipped(w io.Writer, res *profileResult) {
+// warnSkipped says how many rows the profile left out, and why the first.
+func warnSkipped(w io.Writer, res *batch.ProfileResult) {
 	if res.Skipped > 0 {
 		fmt.Fprintf(w, "kiln: warning: skipped %d rows that could not be scored; the first: %v\n", res.Skipped, res.FirstError)
 	}
@@ -253,7 +163,7 @@ func referenceProfile(c *cobra.Command, g *globals, t *tableFlags, modelPath, da
 		return nil, err
 	}
 	defer lm.close()
-	res, err := profileData(c.Context(), lm.pred, batch.ScanOptions{Input: data, InputFormat: format, Score: score, Storage: t.storage()}, drift.ProfileOptions{})
+	res, err := batch.Profile(c.Context(), batch.ScanOptions{Input: data, InputFormat: format, Predictor: lm.pred, Score: score, Storage: t.storage()}, drift.ProfileOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("--reference %s: %w", data, err)
 	}
