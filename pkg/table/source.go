@@ -34,8 +34,8 @@ func Open(ctx context.Context, st *Storage, input string, format Format) (*Sourc
 	if format != "" {
 		exts = formatExts[format]
 	} else {
-		for _, e := range formatExts {
-			exts = append(exts, e...)
+		for _, f := range []Format{CSV, JSONL, Parquet} {
+			exts = append(exts, formatExts[f]...)
 		}
 	}
 	files, err := st.List(ctx, loc, exts)
