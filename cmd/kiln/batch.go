@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/batch"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/registry"
@@ -191,9 +192,10 @@ the same command runs again. --shard i/N scores every N-th row starting at i;
 	f.StringVar(&outFormat, "output-format", "", "csv, jsonl or parquet (default: from the file name)")
 	f.StringVar(&keep, "keep", "", "input columns to copy to the output, comma separated (default all; empty for none)")
 	f.StringVar(&onError, "on-error", "fail", "fail: stop at the first bad row; skip: write bad rows with their reason to the errors file")
-	f.StringVar(&shard, "shard", os.Getenv("KILN_SHARD"), "score shard INDEX/COUNT of the rows ($KILN_SHARD)")
+	f.StringVar(&shard, "shard", "", "score shard INDEX/COUNT of the rows")
 	f.BoolVar(&expand, "expand", false, "one column per element of vector outputs (name_0, name_1, ...) instead of a list")
 	f.BoolVar(&overwrite, "overwrite", false, "replace an existing output and discard another job's checkpoint")
 	f.Int64Var(&partRows, "checkpoint-rows", 0, "input rows per checkpointed part (default 64 batches)")
+	flagenv.Bind(f, "shard")
 	return c
 }

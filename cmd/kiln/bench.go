@@ -175,10 +175,3 @@ func printBench(c *cobra.Command, r benchReport) error {
 	}
 	return printTable(c.OutOrStdout(), rows)
 }
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
-}

@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/batch"
 	"github.com/kilnml/kiln/pkg/table"
 )
@@ -41,11 +41,11 @@ func (t *tableFlags) register(c *cobra.Command, formatFlag, what string) {
 	f.StringVar(&t.mapping, "mapping", "", "YAML or JSON file mapping each model input to its column(s) of "+what)
 	f.StringVar(&t.format, formatFlag, "", "format of "+what+": csv, jsonl or parquet (default: from the file name)")
 	f.SetAnnotation(formatFlag, formatAnnotation, []string{"true"})
-	f.StringVar(&t.s3Endpoint, "s3-endpoint", os.Getenv("KILN_S3_ENDPOINT"), "S3 server URL for s3:// paths ($KILN_S3_ENDPOINT; credentials from the AWS environment)")
-	f.StringVar(&t.s3Region, "s3-region", os.Getenv("KILN_S3_REGION"), "S3 region for s3:// paths ($KILN_S3_REGION, else $AWS_REGION)")
-	pathStyle, _ := strconv.ParseBool(os.Getenv("KILN_S3_PATH_STYLE"))
-	f.BoolVar(&t.s3PathStyle, "s3-path-style", pathStyle, "address S3 buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE); without it, path style for endpoints other than AWS")
+	f.StringVar(&t.s3Endpoint, "s3-endpoint", "", "S3 server URL for s3:// paths, credentials from the AWS environment")
+	f.StringVar(&t.s3Region, "s3-region", "", "S3 region for s3:// paths, by default $AWS_REGION")
+	f.BoolVar(&t.s3PathStyle, "s3-path-style", false, "address S3 buckets as ENDPOINT/BUCKET (MinIO, versitygw); without it, path style for endpoints other than AWS")
 	f.StringVar(&t.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
+	flagenv.Bind(f, "s3-endpoint", "s3-region", "s3-path-style")
 }
 
 // changed reports whether any of the column flags was given.

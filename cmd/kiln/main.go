@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/registry"
 )
 
@@ -75,12 +76,12 @@ The registry comes from --registry or KILN_REGISTRY, the token from KILN_TOKEN.`
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	def := os.Getenv("KILN_REGISTRY")
-	if def == "" {
-		def = "http://127.0.0.1:8081"
-	}
-	root.PersistentFlags().StringVar(&g.registry, "registry", def, "registry URL ($KILN_REGISTRY); the token comes from $KILN_TOKEN")
+	root.PersistentFlags().StringVar(&g.registry, "registry", "http://127.0.0.1:8081", "registry URL, reached with the token in $KILN_TOKEN")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON instead of a table")
+	flagenv.Bind(root.PersistentFlags(), "registry")
+	// The flags given a KILN_* twin (flagenv.Bind) read it once the command
+	// line is parsed; a command's own PersistentPreRunE would replace this.
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error { return usage(c, flagenv.Apply(c.Flags())) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{c.CommandPath(), err} })
 	root.AddCommand(pushCommand(g), modelsCommand(g), versionsCommand(g), showCommand(g), aliasCommand(g), pullCommand(g), eventsCommand(g), rolloutCommand(g))
 	root.AddCommand(batchCommand(g), evaluateCommand(g), profileCommand(g))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kilnml/kiln/internal/flagenv"
 	"github.com/kilnml/kiln/pkg/loadgen"
 	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/oip/grpcpb"
@@ -23,9 +24,10 @@ type serverFlags struct {
 
 func (s *serverFlags) register(c *cobra.Command) {
 	f := c.Flags()
-	f.StringVar(&s.url, "server", envOr("KILN_SERVER", "http://127.0.0.1:8000"), "OIP REST server URL ($KILN_SERVER)")
-	f.StringVar(&s.grpcAddr, "grpc-server", envOr("KILN_GRPC_SERVER", "127.0.0.1:8001"), "gRPC server host:port, with --protocol grpc ($KILN_GRPC_SERVER)")
+	f.StringVar(&s.url, "server", "http://127.0.0.1:8000", "OIP REST server URL")
+	f.StringVar(&s.grpcAddr, "grpc-server", "127.0.0.1:8001", "gRPC server host:port, with --protocol grpc")
 	f.StringVar(&s.protocol, "protocol", "rest", "rest (HTTP, JSON or --binary) or grpc (--binary: raw contents instead of typed)")
+	flagenv.Bind(f, "server", "grpc-server")
 }
 
 // server is an inference server reached over REST or gRPC.

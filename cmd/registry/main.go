@@ -67,41 +67,34 @@ var helpOutput io.Writer = os.Stdout
 func parseFlags(args []string) (*config, error) {
 	cfg := &config{}
 	fs := flag.NewFlagSet("kiln-registry", flag.ContinueOnError)
-	str := func(p *string, name, env, def, usage string) {
-		fs.StringVar(p, name, envOr(env, def), usage+" ($"+env+")")
-	}
-	str(&cfg.addr, "addr", "KILN_ADDR", "127.0.0.1:8081", "listen address")
-	str(&cfg.store, "store", "KILN_STORE", "file://./kiln-data", "storage: file://PATH or s3://BUCKET/PREFIX")
-	str(&cfg.auth, "auth", "KILN_AUTH", "tokens", "authentication: tokens (needs --tokens-file) or none")
-	str(&cfg.tokensFile, "tokens-file", "KILN_TOKENS_FILE", "", `file of "sha256:<hex> ROLE NAME" lines (see: kiln-registry token)`)
-	str(&cfg.logFormat, "log-format", "KILN_LOG_FORMAT", "auto", "log format: auto, text or json")
-	str(&cfg.logLevel, "log-level", "KILN_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	str(&cfg.s3.Endpoint, "s3-endpoint", "KILN_S3_ENDPOINT", "", "S3 endpoint URL (empty: AWS S3)")
-	str(&cfg.s3.Region, "s3-region", "KILN_S3_REGION", os.Getenv("AWS_REGION"), "S3 region (default $AWS_REGION)")
-	maxSize := fs.String("max-model-size", envOr("KILN_MAX_MODEL_SIZE", "8GiB"), "largest model accepted, e.g. 512MiB ($KILN_MAX_MODEL_SIZE)")
-	partSize := fs.String("s3-part-size", envOr("KILN_S3_PART_SIZE", "8MiB"), "S3 multipart part size, at least 5MiB ($KILN_S3_PART_SIZE)")
-	threads := fs.Uint("s3-upload-threads", uint(envInt("KILN_S3_UPLOAD_THREADS", 2)), "S3 parts uploaded in parallel; memory per upload is part size x threads ($KILN_S3_UPLOAD_THREADS)")
-	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", envBool("KILN_S3_PATH_STYLE"), "address buckets as ENDPOINT/BUCKET (MinIO, versitygw) ($KILN_S3_PATH_STYLE)")
-	ttl := fs.String("node-ttl", envOr("KILN_NODE_TTL", "30s"), "forget a serving node after this long without a heartbeat ($KILN_NODE_TTL)")
-	fs.BoolVar(&cfg.redirect, "redirect-downloads", envBool("KILN_REDIRECT_DOWNLOADS"), "answer S3 downloads with a redirect to a presigned URL ($KILN_REDIRECT_DOWNLOADS)")
-	const header = "Usage: kiln-registry [flags]\n       kiln-registry token NAME ROLE   print a new token and its tokens-file line\nEvery flag also reads its KILN_* variable (in parentheses)."
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8081", "listen address")
+	fs.StringVar(&cfg.store, "store", "file://./kiln-data", "storage: file://PATH or s3://BUCKET/PREFIX")
+	fs.StringVar(&cfg.auth, "auth", "tokens", "authentication: tokens (needs --tokens-file) or none")
+	fs.StringVar(&cfg.tokensFile, "tokens-file", "", `file of "sha256:<hex> ROLE NAME" lines (see: kiln-registry token)`)
+	fs.StringVar(&cfg.logFormat, "log-format", "auto", "log format: auto, text or json")
+	fs.StringVar(&cfg.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&cfg.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL (empty: AWS S3)")
+	fs.StringVar(&cfg.s3.Region, "s3-region", os.Getenv("AWS_REGION"), "S3 region, by default $AWS_REGION")
+	maxSize, partSize := &byteSize{"8GiB", 8 << 30}, &byteSize{"8MiB", 8 << 20}
+	fs.Var(maxSize, "max-model-size", "largest model accepted, a `size` such as 512MiB")
+	fs.Var(partSize, "s3-part-size", "S3 multipart part `size`, at least 5MiB")
+	fs.UintVar(&cfg.s3.UploadThreads, "s3-upload-threads", 2, "S3 parts uploaded in parallel; memory per upload is part size x threads")
+	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", false, "address buckets as ENDPOINT/BUCKET (MinIO, versitygw)")
+	fs.DurationVar(&cfg.nodeTTL, "node-ttl", 30*time.Second, "forget a serving node after this long without a heartbeat")
+	fs.BoolVar(&cfg.redirect, "redirect-downloads", false, "answer S3 downloads with a redirect to a presigned URL")
+	const header = "Usage: kiln-registry [flags]\n       kiln-registry token NAME ROLE   print a new token and its tokens-file line"
 	if err := flagenv.Parse(fs, args, header, helpOutput); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q; see --help", fs.Arg(0))
 	}
-	var err error
-	if cfg.maxModelSize, err = parseSize(*maxSize); err != nil {
-		return nil, fmt.Errorf("--max-model-size: %w", err)
+	if partSize.bytes < 5<<20 {
+		return nil, fmt.Errorf("--s3-part-size %q: want a size of at least 5MiB", partSize)
 	}
-	part, err := parseSize(*partSize)
-	if err != nil || part < 5<<20 {
-		return nil, fmt.Errorf("--s3-part-size %q: want a size of at least 5MiB", *partSize)
-	}
-	cfg.s3.PartSize, cfg.s3.UploadThreads = uint64(part), *threads
-	if cfg.nodeTTL, err = time.ParseDuration(*ttl); err != nil || cfg.nodeTTL <= 0 {
-		return nil, fmt.Errorf("--node-ttl %q: want a positive duration such as 30s", *ttl)
+	cfg.maxModelSize, cfg.s3.PartSize = maxSize.bytes, uint64(partSize.bytes)
+	if cfg.nodeTTL <= 0 {
+		return nil, fmt.Errorf("--node-ttl %v: want a positive duration such as 30s", cfg.nodeTTL)
 	}
 	switch {
 	case cfg.auth == "none":
@@ -179,6 +172,23 @@ func tokenCommand(args []string) int {
 	return 0
 }
 
+// byteSize is a flag of a byte count with an optional KiB, MiB or GiB
+// suffix.
+type byteSize struct {
+	text  string
+	bytes int64
+}
+
+// String returns the count as given.
+func (s *byteSize) String() string { return s.text }
+
+// Set parses a count such as 512MiB.
+func (s *byteSize) Set(v string) (err error) {
+	s.text = v
+	s.bytes, err = parseSize(v)
+	return err
+}
+
 // parseSize parses a byte count with an optional KiB, MiB or GiB suffix.
 func parseSize(s string) (int64, error) {
 	mult := int64(1)
@@ -189,26 +199,7 @@ func parseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("size %q: want a positive number of bytes, KiB, MiB or GiB", s)
+		return 0, errors.New("want a positive number of bytes, KiB, MiB or GiB")
 	}
 	return n * mult, nil
-}
-
-func envOr(key, def string) string {
-	if v, ok := os.LookupEnv(key); ok {
-		return v
-	}
-	return def
-}
-
-func envInt(key string, def int) int {
-	if n, err := strconv.Atoi(os.Getenv(key)); err == nil {
-		return n
-	}
-	return def
-}
-
-func envBool(key string) bool {
-	b, _ := strconv.ParseBool(os.Getenv(key))
-	return b
 }

@@ -69,3 +69,21 @@ func TestAdvertisedAddress(t *testing.T) {
 		t.Errorf("env twins: %+v, %v", cfg, err)
 	}
 }
+
+// TestFlagTwins: an empty KILN_GRPC_ADDR turns gRPC off, as --grpc-addr=
+// does (the chart relies on it); a repeatable flag's twin is a list; a
+// bad value is an error naming the variable.
+func TestFlagTwins(t *testing.T) {
+	t.Setenv("KILN_GRPC_ADDR", "")
+	t.Setenv("KILN_MODEL", "a=a.onnx,b=b.onnx")
+	t.Setenv("KILN_SHUTDOWN_TIMEOUT", "1m")
+	cfg, err := parseFlags(nil)
+	if err != nil || cfg.grpcAddr != "" || len(cfg.sources) != 2 || cfg.shutdownTimeout != time.Minute {
+		t.Fatalf("config from the environment: %+v, %v", cfg, err)
+	}
+	t.Setenv("KILN_BODY_LIMIT", "lots")
+	want := `invalid value "lots" for KILN_BODY_LIMIT (--body-limit): parse error (see kiln-serve --help)`
+	if _, err := parseFlags(nil); err == nil || err.Error() != want {
+		t.Errorf("malformed KILN_BODY_LIMIT: %v, want %q", err, want)
+	}
+}

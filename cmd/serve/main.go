@@ -127,23 +127,20 @@ func parseFlags(args []string) (*config, error) {
 	fs.StringVar(&cfg.nodeID, "node-id", "", "this node's name in the registry (default: host name and port)")
 	fs.DurationVar(&cfg.heartbeat, "heartbeat-interval", 5*time.Second, "how often to report to --registry; 0 turns reports off")
 	fs.StringVar(&cfg.config, "config", "", "per-model settings (batching, timeouts) in YAML")
-	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: KILN_ORT_LIB, lib/ beside bin/, system)")
+	fs.StringVar(&cfg.ortLib, "ort-lib", "", "path of libonnxruntime.so.1 (default: lib/ beside bin/, then the system)")
 	fs.Int64Var(&cfg.bodyLimit, "body-limit", serve.DefaultBodyLimit, "largest request body in bytes")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "how long SIGTERM waits for requests in flight")
 	fs.StringVar(&cfg.predLogDir, "prediction-log-dir", "", "keep a sampled log of predictions (JSON lines) in this folder")
 	fs.Float64Var(&cfg.predLogRate, "prediction-log-sample-rate", 0.01, "share of predictions logged")
 	fs.StringVar(&cfg.predLogS3, "prediction-log-s3", "", "ship finished prediction log files to s3://BUCKET/PREFIX/date=YYYY-MM-DD/")
 	fs.StringVar(&cfg.s3.Endpoint, "s3-endpoint", "", "S3 endpoint URL for --prediction-log-s3 (empty: AWS S3); credentials from the AWS chain")
-	fs.StringVar(&cfg.s3.Region, "s3-region", os.Getenv("AWS_REGION"), "S3 region for --prediction-log-s3 (default $AWS_REGION)")
+	fs.StringVar(&cfg.s3.Region, "s3-region", os.Getenv("AWS_REGION"), "S3 region for --prediction-log-s3, by default $AWS_REGION")
 	fs.BoolVar(&cfg.s3.PathStyle, "s3-path-style", false, "address buckets as ENDPOINT/BUCKET (MinIO, versitygw); without it, path style for endpoints other than AWS")
 	fs.BoolVar(&cfg.checkConfig, "check-config", false, "read the --config settings file, report what is wrong with it, and exit")
 	fs.StringVar(&cfg.logFormat, "log-format", "auto", "auto, text or json")
 	fs.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
-	const header = "Usage: kiln-serve --model NAME=PATH.onnx | --model-repository DIR | --registry URL --model NAME@ALIAS [flags]\nEvery flag also reads KILN_<FLAG> (e.g. KILN_ADDR)."
+	const header = "Usage: kiln-serve --model NAME=PATH.onnx | --model-repository DIR | --registry URL --model NAME@ALIAS [flags]"
 	if err := flagenv.Parse(fs, args, header, helpOutput); err != nil {
-		return nil, err
-	}
-	if err := flagenv.Apply(fs); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {

@@ -11,10 +11,12 @@ import (
 )
 
 // Parse parses args with fs the way the kiln command line does, so the
-// three binaries read and print flags alike: --help writes header and the
-// flags (as --name, see PrintFlags) to help and returns flag.ErrHelp; a
-// mistake comes back as one error line that names flags with two dashes,
-// and nothing is printed. Go's -name spelling is still accepted.
+// three binaries read and print flags alike, then sets each flag not given
+// from its environment twin (see Name). --help writes header and the flags
+// (as --name, see PrintFlags) to help and returns flag.ErrHelp; a mistake,
+// on the command line or in a variable, comes back as one error line that
+// names flags with two dashes, and nothing is printed. Go's -name spelling
+// is still accepted.
 func Parse(fs *flag.FlagSet, args []string, header string, help io.Writer) error {
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
@@ -22,11 +24,16 @@ func Parse(fs *flag.FlagSet, args []string, header string, help io.Writer) error
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintln(help, header)
-		fmt.Fprintln(help, "\nFlags:")
+		fmt.Fprintln(help, "\nFlags (each also read from the environment variable in parentheses):")
 		PrintFlags(help, fs)
 		return err
 	case err != nil:
-		return fmt.Errorf("%s (see %s --help)", singleDash.ReplaceAllString(err.Error(), "$1--$2"), fs.Name())
+		err = errors.New(singleDash.ReplaceAllString(err.Error(), "$1--$2"))
+	default:
+		err = apply(fs)
+	}
+	if err != nil {
+		return fmt.Errorf("%w (see %s --help)", err, fs.Name())
 	}
 	return nil
 }
@@ -35,8 +42,8 @@ func Parse(fs *flag.FlagSet, args []string, header string, help io.Writer) error
 var singleDash = regexp.MustCompile(`(^|[\s:])-([a-zA-Z][a-zA-Z0-9_.-]*)`)
 
 // PrintFlags writes one line per flag of fs, in name order, as kiln's
-// --help does: --name TYPE, the usage, and the default unless it is the
-// zero value.
+// --help does: --name TYPE, the usage, the environment twin, and the
+// default unless it is the zero value.
 func PrintFlags(w io.Writer, fs *flag.FlagSet) {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fs.VisitAll(func(f *flag.Flag) {
@@ -45,7 +52,7 @@ func PrintFlags(w io.Writer, fs *flag.FlagSet) {
 		if typ != "" {
 			name += " " + typ
 		}
-		line := "  " + name + "\t" + strings.ReplaceAll(usage, "\n", " ")
+		line := "  " + name + "\t" + strings.ReplaceAll(usage, "\n", " ") + " ($" + Name(f.Name) + ")"
 		switch f.DefValue {
 		case "", "0", "false", "0s", "[]":
 		default:

@@ -30,8 +30,8 @@ func TestHelpShowsDoubleDash(t *testing.T) {
 	out := help.String()
 	for _, want := range []string{
 		"Usage: kiln-x [flags]",
-		`--addr string `, `listen address (default "127.0.0.1:8000")`,
-		"--poll-interval registry ", "how often to poll the registry (default 5s)",
+		`--addr string `, `listen address ($KILN_ADDR) (default "127.0.0.1:8000")`,
+		"--poll-interval registry ", "how often to poll the registry ($KILN_POLL_INTERVAL) (default 5s)",
 		"--verbose ", "--body-limit int",
 	} {
 		if !strings.Contains(out, want) {
