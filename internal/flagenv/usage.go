@@ -13,7 +13,7 @@ import (
 // Parse parses args with fs the way the kiln command line does, so the
 // three binaries read and print flags alike, then sets each flag not given
 // from its environment twin (see Name). --help writes header and the flags
-// (as --name, see PrintFlags) to help and returns flag.ErrHelp; a mistake,
+// (as --name, see printFlags) to help and returns flag.ErrHelp; a mistake,
 // on the command line or in a variable, comes back as one error line that
 // names flags with two dashes, and nothing is printed. Go's -name spelling
 // is still accepted.
@@ -25,7 +25,7 @@ func Parse(fs *flag.FlagSet, args []string, header string, help io.Writer) error
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintln(help, header)
 		fmt.Fprintln(help, "\nFlags (each also read from the environment variable in parentheses):")
-		PrintFlags(help, fs)
+		printFlags(help, fs)
 		return err
 	case err != nil:
 		err = errors.New(singleDash.ReplaceAllString(err.Error(), "$1--$2"))
@@ -41,10 +41,10 @@ func Parse(fs *flag.FlagSet, args []string, header string, help io.Writer) error
 // singleDash finds the -name of a flag in the flag package's messages.
 var singleDash = regexp.MustCompile(`(^|[\s:])-([a-zA-Z][a-zA-Z0-9_.-]*)`)
 
-// PrintFlags writes one line per flag of fs, in name order, as kiln's
+// printFlags writes one line per flag of fs, in name order, as kiln's
 // --help does: --name TYPE, the usage, the environment twin, and the
 // default unless it is the zero value.
-func PrintFlags(w io.Writer, fs *flag.FlagSet) {
+func printFlags(w io.Writer, fs *flag.FlagSet) {
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fs.VisitAll(func(f *flag.Flag) {
 		typ, usage := flag.UnquoteUsage(f)
