@@ -263,59 +263,85 @@ func run(cfg *config) error {
 		opts.ModelControl = repo
 	}
 	srv := serve.NewServer(models, opts)
-	ln, err := net.Listen("tcp", cfg.addr)
+	servers, err := listen(cfg, srv, logger)
 	if err != nil {
 		return err
 	}
-	httpServer := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 2)
-	go func() { served <- httpServer.Serve(ln) }()
-	var grpcServer *serve.GRPCServer
-	if cfg.grpcAddr != "" {
-		gln, err := net.Listen("tcp", cfg.grpcAddr)
-		if err != nil {
-			return fmt.Errorf("--grpc-addr: %w", err)
-		}
-		grpcServer = srv.NewGRPCServer()
-		go func() { served <- grpcServer.Serve(gln) }()
-		logger.Info("serving gRPC", "addr", gln.Addr().String())
-	}
-	if cfg.pprofAddr != "" {
-		pln, err := net.Listen("tcp", cfg.pprofAddr)
-		if err != nil {
-			return fmt.Errorf("--pprof-addr: %w", err)
-		}
-		go http.Serve(pln, profilingHandler())
-		logger.Info("serving profiles", "addr", pln.Addr().String())
-	}
-	logger.Info("serving", "addr", ln.Addr().String(), "onnxruntime", runtime.Version())
 	if cfg.registry != "" && cfg.heartbeat > 0 {
-		go newReporter(cfg, client, ln.Addr().String(), models, logger).Run(ctx)
+		go newReporter(cfg, client, servers.addr, models, logger).Run(ctx)
 	}
-
 	select {
-	case err := <-served:
+	case err := <-servers.failed:
 		return err
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing requests in flight")
 	models.Drain()
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
-	defer cancel()
-	grpcStopped := make(chan struct{})
-	go func() {
-		if grpcServer != nil {
-			grpcServer.Shutdown(shutdownCtx)
-		}
-		close(grpcStopped)
-	}()
-	err = httpServer.Shutdown(shutdownCtx)
-	<-grpcStopped
-	if err != nil {
+	if err := servers.shutdown(cfg.shutdownTimeout); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// servers are the node's listening front ends.
+type servers struct {
+	http *http.Server
+	grpc *serve.GRPCServer // nil without --grpc-addr
+	// addr is the REST address; failed receives the error of a server that stopped serving.
+	addr   string
+	failed chan error
+}
+
+// listen serves srv over REST on --addr, gRPC on --grpc-addr and profiles
+// on --pprof-addr (each when set).
+func listen(cfg *config, srv *serve.Server, logger *slog.Logger) (*servers, error) {
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &servers{
+		http:   &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second},
+		addr:   ln.Addr().String(),
+		failed: make(chan error, 2),
+	}
+	go func() { s.failed <- s.http.Serve(ln) }()
+	if cfg.grpcAddr != "" {
+		gln, err := net.Listen("tcp", cfg.grpcAddr)
+		if err != nil {
+			return nil, fmt.Errorf("--grpc-addr: %w", err)
+		}
+		s.grpc = srv.NewGRPCServer()
+		go func() { s.failed <- s.grpc.Serve(gln) }()
+		logger.Info("serving gRPC", "addr", gln.Addr().String())
+	}
+	if cfg.pprofAddr != "" {
+		pln, err := net.Listen("tcp", cfg.pprofAddr)
+		if err != nil {
+			return nil, fmt.Errorf("--pprof-addr: %w", err)
+		}
+		go http.Serve(pln, profilingHandler())
+		logger.Info("serving profiles", "addr", pln.Addr().String())
+	}
+	logger.Info("serving", "addr", s.addr, "onnxruntime", runtime.Version())
+	return s, nil
+}
+
+// shutdown lets the requests in flight on both transports finish, for at
+// most timeout.
+func (s *servers) shutdown(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	grpcStopped := make(chan struct{})
+	go func() {
+		if s.grpc != nil {
+			s.grpc.Shutdown(ctx)
+		}
+		close(grpcStopped)
+	}()
+	err := s.http.Shutdown(ctx)
+	<-grpcStopped
+	return err
 }
 
 // profilingHandler serves Go's runtime profiles under /debug/pprof/.
