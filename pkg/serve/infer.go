@@ -3,6 +3,7 @@ package serve
 import (
 	"compress/flate"
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,8 +121,8 @@ func readLimited(r io.Reader, n, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", errTooLarge, n, limit)
 	}
 	if n < 0 {
-		body, err := io.ReadAll(io.LimitReader(r, limit+1))
-		if int64(len(body)) > limit {
+		body, err := io.ReadAll(http.MaxBytesReader(nil, io.NopCloser(r), limit))
+		if errors.As(err, new(*http.MaxBytesError)) {
 			return nil, fmt.Errorf("%w: more than %d bytes", errTooLarge, limit)
 		}
 		return body, err
