@@ -2,6 +2,7 @@ package serve
 
 import (
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,20 @@ type Metrics struct {
 	driftShare    *prometheus.GaugeVec
 	datasetDrift  *prometheus.GaugeVec
 	driftDropped  *prometheus.CounterVec
+
+	// series caches each label set's request counter and duration
+	// histogram (seriesKey to *series): a Vec lookup hashes every label
+	// value under a lock, twice per request otherwise.
+	series sync.Map
+}
+
+// seriesKey is the label set of one request's counter and histogram.
+type seriesKey struct{ model, version, code, protocol, role string }
+
+// series are the request counter and duration histogram of one label set.
+type series struct {
+	requests prometheus.Counter
+	duration prometheus.Observer // nil for requests that named no model
 }
 
 var latencyBuckets = []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10}
@@ -115,13 +130,27 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 // version are "" when the request named no served model, which keeps label
 // values bounded.
 func (m *Metrics) observe(model, version string, outcome errorClass, protocol, role string, start time.Time) {
-	m.requests.WithLabelValues(model, version, statusText(outcome.http), protocol, role).Inc()
+	s := m.seriesOf(seriesKey{model, version, statusText(outcome.http), protocol, role})
+	s.requests.Inc()
 	if outcome.reason != "" {
 		m.failures.WithLabelValues(outcome.reason).Inc()
 	}
-	if model != "" {
-		m.duration.WithLabelValues(model, version, role).Observe(time.Since(start).Seconds())
+	if s.duration != nil {
+		s.duration.Observe(time.Since(start).Seconds())
 	}
+}
+
+// seriesOf returns the cached series of k, looking them up the first time.
+func (m *Metrics) seriesOf(k seriesKey) *series {
+	if s, ok := m.series.Load(k); ok {
+		return s.(*series)
+	}
+	s := &series{requests: m.requests.WithLabelValues(k.model, k.version, k.code, k.protocol, k.role)}
+	if k.model != "" {
+		s.duration = m.duration.WithLabelValues(k.model, k.version, k.role)
+	}
+	actual, _ := m.series.LoadOrStore(k, s)
+	return actual.(*series)
 }
 
 // watchPredictionLog exports the prediction log's written and dropped
@@ -211,6 +240,12 @@ func (m *Metrics) forget(model, version string) {
 	} {
 		v.DeletePartialMatch(labels)
 	}
+	m.series.Range(func(key, _ any) bool {
+		if k := key.(seriesKey); k.model == model && k.version == version {
+			m.series.Delete(key)
+		}
+		return true
+	})
 }
 
 // versionCollector reports each served version's pending requests and
