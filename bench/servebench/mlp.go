@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 
 	"github.com/kilnml/kiln/pkg/onnx"
 )
@@ -44,5 +43,3 @@ func writeMLP() (string, error) {
 	path := filepath.Join(dir, "mlp.onnx")
 	return path, m.WriteFile(path)
 }
-
-func goMaxProcs() int { return goruntime.GOMAXPROCS(0) }
