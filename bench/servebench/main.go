@@ -60,6 +60,10 @@ func run() error {
 		return err
 	}
 	fmt.Println()
+	if err := threadChoices(); err != nil {
+		return err
+	}
+	fmt.Println()
 	return ratios()
 }
 

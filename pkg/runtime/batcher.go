@@ -38,8 +38,8 @@ type BatchOptions struct {
 	Instances int
 }
 
-// withDefaults fills in zero fields.
-func (o BatchOptions) withDefaults() BatchOptions {
+// WithDefaults fills in zero fields.
+func (o BatchOptions) WithDefaults() BatchOptions {
 	if o.MaxBatchSize <= 0 {
 		o.MaxBatchSize = 64
 	}
@@ -106,7 +106,7 @@ type Timing struct {
 
 // NewBatcher starts the batcher's workers; Close stops them.
 func NewBatcher(m *Model, opts BatchOptions, observe BatchObserver) *Batcher {
-	opts = opts.withDefaults()
+	opts = opts.WithDefaults()
 	b := &Batcher{
 		model:    m,
 		opts:     opts,

@@ -37,7 +37,9 @@ type ModelConfig struct {
 	Drift DriftConfig `yaml:"drift"`
 	Gates GatesConfig `yaml:"gates"`
 	// IntraOpThreads is how many threads one ONNX Runtime Run may use; 0
-	// keeps the node's default (1: parallelism comes from concurrent Runs).
+	// keeps the node's default: the cores divided among the batching
+	// instances (at least 1), so concurrent Runs do not share a core but a
+	// Run alone may use the cores the others would.
 	IntraOpThreads int `yaml:"intra_op_threads"`
 	// InterOpThreads, above 1, runs independent branches of the model's
 	// graph in parallel on that many threads; 0 keeps them sequential.

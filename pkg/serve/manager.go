@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	goruntime "runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -133,8 +134,13 @@ func (m *Manager) NewVersion(name string, number int64, path string, profile *dr
 
 func (m *Manager) newVersion(name string, number int64, path string, profile *drift.Profile, cfg ModelConfig) (*Version, error) {
 	rtOpts := m.opts.Runtime
+	batchOpts := cfg.Batching.BatchOptions().WithDefaults()
 	if cfg.IntraOpThreads > 0 {
 		rtOpts.IntraOpThreads = cfg.IntraOpThreads
+	} else if rtOpts.IntraOpThreads == 0 {
+		// The cores that concurrent Runs leave go to each Run's own threads:
+		// on two cores, the one instance's Run may use both.
+		rtOpts.IntraOpThreads = max(1, goruntime.GOMAXPROCS(0)/batchOpts.Instances)
 	}
 	if cfg.InterOpThreads > 0 {
 		rtOpts.InterOpThreads = cfg.InterOpThreads
@@ -147,7 +153,7 @@ func (m *Manager) newVersion(name string, number int64, path string, profile *dr
 	stats := newVersionStats(name, version)
 	v := &Version{
 		Model: name, Number: number, Runtime: rt, version: version, stats: stats, slot: name,
-		batcher: runtime.NewBatcher(rt, cfg.Batching.BatchOptions(), m.metrics.batchObserver(name, version, stats)),
+		batcher: runtime.NewBatcher(rt, batchOpts, m.metrics.batchObserver(name, version, stats)),
 		timeout: time.Duration(cfg.RequestTimeout),
 	}
 	v.Inputs, v.Outputs = rt.Signature()
