@@ -66,56 +66,7 @@ func run() error {
 			return fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 		}
 	}
-	env := append(os.Environ(), "KILN_ORT_LIB="+lib)
-	measure := func(server ...string) (result, error) {
-		addr, err := freeAddr()
-		if err != nil {
-			return result{}, err
-		}
-		cmd := exec.Command(server[0], append(server[1:], "--addr", addr)...)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			return result{}, err
-		}
-		defer func() {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}()
-		url := "http://" + addr
-		if err := waitReady(url); err != nil {
-			return result{}, err
-		}
-		before, err := cpuTime(cmd.Process.Pid)
-		if err != nil {
-			return result{}, err
-		}
-		out, err := exec.Command(bins["kiln"], "bench", "iris", "--server", url, "--concurrency", strconv.Itoa(clients),
-			"--duration", duration.String(), "--json").Output()
-		if err != nil {
-			return result{}, fmt.Errorf("kiln bench %s: %w", url, err)
-		}
-		after, err := cpuTime(cmd.Process.Pid)
-		if err != nil {
-			return result{}, err
-		}
-		batch, err := meanBatch(url)
-		if err != nil {
-			return result{}, err
-		}
-		var report struct {
-			Levels []loadgen.Result `json:"levels"`
-		}
-		if err := json.Unmarshal(out, &report); err != nil || len(report.Levels) != 1 {
-			return result{}, fmt.Errorf("kiln bench answered %q: %v", out, err)
-		}
-		l := report.Levels[0]
-		if l.Errors > 0 {
-			return result{}, fmt.Errorf("%s: %d requests failed: %s", url, l.Errors, l.FirstError)
-		}
-		// kiln bench warms up one request per client before measuring.
-		perRequest := (after - before) / time.Duration(l.Requests+clients)
-		return result{l, perRequest, batch}, nil
-	}
+	b := bench{kiln: bins["kiln"], env: append(os.Environ(), "KILN_ORT_LIB="+lib), duration: duration}
 	var cpu, throughput, p99 []float64
 	var kilns, floors []result
 	for round := range rounds {
@@ -126,7 +77,7 @@ func run() error {
 			if which == 0 {
 				server = []string{bins["kiln-serve"], "--model", "iris=examples/iris/model.onnx", "--grpc-addr", "", "--log-level", "warn"}
 			}
-			r, err := measure(server...)
+			r, err := b.measure(server...)
 			if err != nil {
 				return err
 			}
@@ -187,6 +138,65 @@ func meanBatch(url string) (float64, error) {
 		return 0, sc.Err()
 	}
 	return sum / count, sc.Err()
+}
+
+// bench loads servers with kiln bench.
+type bench struct {
+	kiln     string // the kiln binary
+	env      []string
+	duration time.Duration
+}
+
+// measure starts server (a command line, --addr added), loads it with
+// 64 connections and returns its result and CPU time per request.
+func (b bench) measure(server ...string) (result, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return result{}, err
+	}
+	cmd := exec.Command(server[0], append(server[1:], "--addr", addr)...)
+	cmd.Env = b.env
+	if err := cmd.Start(); err != nil {
+		return result{}, err
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	url := "http://" + addr
+	if err := waitReady(url); err != nil {
+		return result{}, err
+	}
+	before, err := cpuTime(cmd.Process.Pid)
+	if err != nil {
+		return result{}, err
+	}
+	out, err := exec.Command(b.kiln, "bench", "iris", "--server", url, "--concurrency", strconv.Itoa(clients),
+		"--duration", b.duration.String(), "--json").Output()
+	if err != nil {
+		return result{}, fmt.Errorf("kiln bench %s: %w", url, err)
+	}
+	after, err := cpuTime(cmd.Process.Pid)
+	if err != nil {
+		return result{}, err
+	}
+	batch, err := meanBatch(url)
+	if err != nil {
+		return result{}, err
+	}
+	var report struct {
+		Levels []loadgen.Result `json:"levels"`
+	}
+	if err := json.Unmarshal(out, &report); err != nil || len(report.Levels) != 1 {
+		return result{}, fmt.Errorf("kiln bench answered %q: %v", out, err)
+	}
+	l := report.Levels[0]
+	if l.Errors > 0 {
+		return result{}, fmt.Errorf("%s: %d requests failed: %s", url, l.Errors, l.FirstError)
+	}
+	// kiln bench warms up one request per client before measuring.
+	perRequest := (after - before) / time.Duration(l.Requests+clients)
+	return result{l, perRequest, batch}, nil
 }
 
 type result struct {

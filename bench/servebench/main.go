@@ -282,15 +282,16 @@ func load(url, model string, req *oip.InferRequest, clients int, binary bool) (l
 	return r, nil
 }
 
-// loadBatcher drives a batcher with the node's default settings from
+// loadBatcher drives a batcher with the node's default settings (threads too) from
 // clients goroutines in this process: the node without HTTP.
 func loadBatcher(ctx context.Context, path string, req *oip.InferRequest, clients int) (loadgen.Result, error) {
-	m, err := runtime.Load(path, runtime.Options{})
+	opts := runtime.BatchOptions{}.WithDefaults()
+	m, err := runtime.Load(path, runtime.Options{IntraOpThreads: runtime.ThreadsPerRun(opts.Instances)})
 	if err != nil {
 		return loadgen.Result{}, err
 	}
 	defer m.Close()
-	b := runtime.NewBatcher(m, runtime.BatchOptions{}, runtime.BatchObserver{})
+	b := runtime.NewBatcher(m, opts, runtime.BatchObserver{})
 	defer b.Close()
 	r := loadgen.Run(ctx, func(ctx context.Context) (int, error) {
 		_, err := b.Run(ctx, req.Inputs, nil)

@@ -52,6 +52,12 @@ func (o BatchOptions) WithDefaults() BatchOptions {
 	return o
 }
 
+// ThreadsPerRun is how many intra-op threads a Run gets by default when
+// instances Runs may go at once: the cores divided among them, at least 1,
+// so that concurrent Runs do not share a core and a Run alone may use the
+// cores the others would.
+func ThreadsPerRun(instances int) int { return max(1, goruntime.GOMAXPROCS(0)/max(instances, 1)) }
+
 // BatchObserver receives the batcher's measurements; nil fields are skipped.
 type BatchObserver struct {
 	Queued   func(wait time.Duration)

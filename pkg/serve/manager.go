@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	goruntime "runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -138,9 +137,7 @@ func (m *Manager) newVersion(name string, number int64, path string, profile *dr
 	if cfg.IntraOpThreads > 0 {
 		rtOpts.IntraOpThreads = cfg.IntraOpThreads
 	} else if rtOpts.IntraOpThreads == 0 {
-		// The cores that concurrent Runs leave go to each Run's own threads:
-		// on two cores, the one instance's Run may use both.
-		rtOpts.IntraOpThreads = max(1, goruntime.GOMAXPROCS(0)/batchOpts.Instances)
+		rtOpts.IntraOpThreads = runtime.ThreadsPerRun(batchOpts.Instances)
 	}
 	if cfg.InterOpThreads > 0 {
 		rtOpts.InterOpThreads = cfg.InterOpThreads
