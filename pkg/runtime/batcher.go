@@ -5,8 +5,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
-	"strconv"
-	"strings"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -92,7 +91,6 @@ type job struct {
 	inputs   []*oip.Tensor // in model order
 	outputs  []int
 	rows     int64
-	key      string
 	enqueued time.Time
 	done     chan result
 }
@@ -167,7 +165,7 @@ func (b *Batcher) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []
 		return r.outputs, r.timing, r.err
 	}
 	j := &job{ctx: ctx, inputs: ordered, outputs: selected, done: make(chan result, 1), enqueued: enqueued}
-	j.rows, j.key = b.batchKey(ordered)
+	j.rows = b.batchRows(ordered)
 	if err := b.enqueue(j); err != nil {
 		return nil, Timing{}, err
 	}
@@ -282,33 +280,39 @@ func (m *Model) batchable() bool {
 	return len(m.Info.Inputs) > 0
 }
 
-// batchKey returns the rows of a request and a key shared by the requests it can join.
-func (b *Batcher) batchKey(inputs []*oip.Tensor) (int64, string) {
+// batchRows returns the rows of a request that can join others in a Run,
+// or 0 when it must run alone.
+func (b *Batcher) batchRows(inputs []*oip.Tensor) int64 {
 	if !b.mergable {
-		return 0, ""
+		return 0
 	}
 	signature := len(b.model.Info.Inputs)
 	for _, t := range inputs[signature:] {
 		if t != nil {
-			return 0, "" // overrides a default: run alone
+			return 0 // overrides a default: run alone
 		}
 	}
 	rows := inputs[0].Shape[0]
-	var key strings.Builder
 	for _, t := range inputs[:signature] {
 		if t.Shape[0] != rows {
-			return 0, "" // inputs disagree on the batch size: run alone
+			return 0 // inputs disagree on the batch size: run alone
 		}
-		for _, d := range t.Shape[1:] {
-			key.WriteString(strconv.FormatInt(d, 10))
-			key.WriteByte(',')
-		}
-		key.WriteByte(';')
 	}
 	if rows > int64(b.opts.MaxBatchSize) {
-		return 0, ""
+		return 0
 	}
-	return rows, key.String()
+	return rows
+}
+
+// sameWidths reports whether two requests' inputs have the same shapes but
+// for the first (batch) dimension, so that they can share a Run.
+func (b *Batcher) sameWidths(x, y *job) bool {
+	for i := range b.model.Info.Inputs {
+		if !slices.Equal(x.inputs[i].Shape[1:], y.inputs[i].Shape[1:]) {
+			return false
+		}
+	}
+	return true
 }
 
 // work is one instance: it collects a batch, runs it, answers it, repeats.
@@ -339,15 +343,14 @@ func (b *Batcher) work() {
 	}
 }
 
-// collect adds jobs with the first job's key, from those held back and then
+// collect adds jobs of the first job's widths, from those held back and then
 // from the queue, until the batch is full, nothing is queued and nobody else
 // is active, or MaxQueueDelay has passed. Jobs that cannot join are held for
 // the next batches.
 func (b *Batcher) collect(batch, held []*job) ([]*job, []*job) {
-	rows, key := batch[0].rows, batch[0].key
-	fits := func(j *job) bool {
-		return j.key == key && j.rows > 0 && rows+j.rows <= int64(b.opts.MaxBatchSize)
-	}
+	first, rows := batch[0], batch[0].rows
+	joins := func(j *job) bool { return j.rows > 0 && b.sameWidths(first, j) }
+	fits := func(j *job) bool { return joins(j) && rows+j.rows <= int64(b.opts.MaxBatchSize) }
 	kept := held[:0]
 	for _, j := range held {
 		if fits(j) {
@@ -392,7 +395,7 @@ func (b *Batcher) collect(batch, held []*job) ([]*job, []*job) {
 			rows += j.rows
 		default:
 			held = append(held, j)
-			if j.key == key {
+			if joins(j) {
 				return batch, held // it would overflow this batch: start the next with it
 			}
 		}
