@@ -148,7 +148,7 @@ func (o evalOutputs) add(preds *eval.Predictions, index int64, label table.Value
 	if o.label >= 0 {
 		predicted = classText(outputs[o.label])
 	} else {
-		predicted = eval.MostProbable(probs)
+		predicted = eval.MostProbable(probs, preds.Classes)
 	}
 	preds.AddClass(index, classText(label), predicted, probs)
 	return nil

@@ -84,6 +84,48 @@ func TestCollectPredictionsClassifies(t *testing.T) {
 	}
 }
 
+// probsModel is the fake classifier without its class output; it names
+// its classes in class_names metadata.
+type probsModel struct{}
+
+func (probsModel) Signature() (inputs, outputs []oip.TensorMetadata) {
+	inputs, outputs = fakeModel{classifier: true}.Signature()
+	return inputs, outputs[1:]
+}
+
+func (probsModel) Metadata() map[string]string { return map[string]string{"class_names": "neg,pos"} }
+
+func (probsModel) ID() string { return "probs" }
+
+func (probsModel) Predict(ctx context.Context, inputs []*oip.Tensor) ([]*oip.Tensor, error) {
+	out, err := fakeModel{classifier: true}.Predict(ctx, inputs)
+	if err != nil {
+		return nil, err
+	}
+	return out[1:], nil
+}
+
+// TestCollectPredictionsNamesTheMostProbableClass: a model that gives only
+// probabilities predicts the most probable class by its class_names name
+// (by index it matched none of the labels, and every row was wrong).
+func TestCollectPredictionsNamesTheMostProbableClass(t *testing.T) {
+	scan := scanCSV(t, probsModel{}, "p,q,y\n0.9,0.1,neg\n0.2,0.8,pos\n0.6,0.4,pos\n")
+	preds, err := CollectPredictions(context.Background(), scan, EvalOptions{Task: eval.TaskClassification, Label: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := preds.Report("probs", scan.Input, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := rep.Classification; c.Rows != 3 || c.Accuracy != 2.0/3 || !slices.Equal(c.Classes, []string{"neg", "pos"}) {
+		t.Errorf("%d rows, accuracy %v, classes %v", c.Rows, c.Accuracy, c.Classes)
+	}
+	if len(rep.Worst) != 1 || rep.Worst[0].Index != 2 || rep.Worst[0].Predicted != "neg" {
+		t.Errorf("worst %+v, want row 2 predicted neg", rep.Worst)
+	}
+}
+
 func TestCollectPredictionsRegresses(t *testing.T) {
 	scan := scanCSV(t, fakeModel{}, "p,q,y\n1,2,3\n2,2,5\n")
 	preds, err := CollectPredictions(context.Background(), scan, EvalOptions{Task: eval.TaskRegression, Label: "y"})

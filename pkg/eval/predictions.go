@@ -46,14 +46,18 @@ func (p *Predictions) AddValue(index int64, y, yhat float64) {
 }
 
 // MostProbable names the class of the highest probability (the first on a
-// tie) by its index, "0", "1", ...: the prediction of a model that gives
-// only probabilities.
-func MostProbable(probs []float64) string {
+// tie): the prediction of a model that gives only probabilities. The name
+// is the class's in classes (a model's class_names) when there is one, else
+// its index, "0", "1", ....
+func MostProbable(probs []float64, classes []string) string {
 	best := 0
 	for i, x := range probs {
 		if x > probs[best] {
 			best = i
 		}
+	}
+	if best < len(classes) {
+		return classes[best]
 	}
 	return strconv.Itoa(best)
 }

@@ -38,8 +38,8 @@ func TestPredictionsReportClassification(t *testing.T) {
 // Classes is not used and the classes are those seen.
 func TestPredictionsClasses(t *testing.T) {
 	p := &Predictions{Task: TaskClassification, Classes: []string{"a", "b", "c"}}
-	p.AddClass(0, "1", MostProbable([]float64{0.2, 0.8}), []float64{0.2, 0.8})
-	p.AddClass(1, "0", MostProbable([]float64{0.5, 0.5}), []float64{0.5, 0.5})
+	p.AddClass(0, "1", MostProbable([]float64{0.2, 0.8}, nil), []float64{0.2, 0.8})
+	p.AddClass(1, "0", MostProbable([]float64{0.5, 0.5}, nil), []float64{0.5, 0.5})
 	rep, err := p.Report("m", "d", 0)
 	if err != nil {
 		t.Fatal(err)
