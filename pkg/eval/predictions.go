@@ -47,8 +47,8 @@ func (p *Predictions) AddValue(index int64, y, yhat float64) {
 
 // MostProbable names the class of the highest probability (the first on a
 // tie): the prediction of a model that gives only probabilities. The name
-// is the class's in classes (a model's class_names) when there is one, else
-// its index, "0", "1", ....
+// is the class's in classes (a model's class_names) when they name every
+// probability, else its index, "0", "1", ..., as Predictions.Classes says.
 func MostProbable(probs []float64, classes []string) string {
 	best := 0
 	for i, x := range probs {
@@ -56,7 +56,7 @@ func MostProbable(probs []float64, classes []string) string {
 			best = i
 		}
 	}
-	if best < len(classes) {
+	if len(classes) == len(probs) && len(probs) > 0 {
 		return classes[best]
 	}
 	return strconv.Itoa(best)
