@@ -118,10 +118,5 @@ func writeImageModel() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "kiln-image-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "image.onnx")
-	return path, m.WriteFile(path)
+	return writeModel("image.onnx", m)
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/kilnml/kiln/pkg/onnx"
 )
@@ -36,10 +34,5 @@ func writeMLP() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "kiln-mlp-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "mlp.onnx")
-	return path, m.WriteFile(path)
+	return writeModel("mlp.onnx", m)
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/kilnml/kiln/examples/iris/irisdata"
+	"github.com/kilnml/kiln/pkg/onnx"
 	"github.com/kilnml/kiln/pkg/runtime"
 )
 
@@ -25,10 +26,25 @@ func writeIrisProfile(m *runtime.Model) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "kiln-profile-")
+	return writeTemp("profile.json", js)
+}
+
+// writeTemp writes data to a file called name in a new temporary folder
+// and returns its path; the caller removes the folder.
+func writeTemp(name string, data []byte) (string, error) {
+	dir, err := os.MkdirTemp("", "kiln-servebench-")
 	if err != nil {
 		return "", err
 	}
-	path := filepath.Join(dir, "profile.json")
-	return path, os.WriteFile(path, js, 0o644)
+	path := filepath.Join(dir, name)
+	return path, os.WriteFile(path, data, 0o644)
+}
+
+// writeModel writes m to a file called name in a new temporary folder.
+func writeModel(name string, m *onnx.Model) (string, error) {
+	data, err := m.Bytes()
+	if err != nil {
+		return "", err
+	}
+	return writeTemp(name, data)
 }

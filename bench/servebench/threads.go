@@ -76,10 +76,5 @@ func writeConvModel() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	dir, err := os.MkdirTemp("", "kiln-conv-")
-	if err != nil {
-		return "", err
-	}
-	path := filepath.Join(dir, "conv.onnx")
-	return path, m.WriteFile(path)
+	return writeModel("conv.onnx", m)
 }
