@@ -22,6 +22,14 @@ func OpenReadSeeker(ctx context.Context, b Bucket, key string, size int64) (io.R
 	return &streamSeeker{ctx: ctx, b: b, key: key, size: size, stream: rc}, nil
 }
 
+// LazyReadSeeker is OpenReadSeeker for answers that may read nothing (a
+// HEAD, a 304): it opens the object at its first read, so an answer that
+// needs only the size costs no request to storage. A missing object shows
+// at that read.
+func LazyReadSeeker(ctx context.Context, b Bucket, key string, size int64) io.ReadSeekCloser {
+	return &streamSeeker{ctx: ctx, b: b, key: key, size: size}
+}
+
 // streamSeeker reads an object through a stream opened at streamAt, which
 // reads advance; pos is where the next read starts.
 type streamSeeker struct {

@@ -273,11 +273,31 @@ func testSeekingReads(t *testing.T, b objstore.ConditionalBucket) {
 	if err := b.Upload(ctx, "rs/fox", bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	f, err := objstore.OpenReadSeeker(ctx, b, "rs/fox", int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
+	size := int64(len(data))
+	for _, open := range []func() (io.ReadSeekCloser, error){
+		func() (io.ReadSeekCloser, error) { return objstore.OpenReadSeeker(ctx, b, "rs/fox", size) },
+		func() (io.ReadSeekCloser, error) { return objstore.LazyReadSeeker(ctx, b, "rs/fox", size), nil },
+	} {
+		f, err := open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seekAndRead(t, f, data)
+		f.Close()
 	}
-	defer f.Close()
+	if _, err := objstore.OpenReadSeeker(ctx, b, "rs/none", 1); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("missing object: %v, want ErrNotFound", err)
+	}
+	lazy := objstore.LazyReadSeeker(ctx, b, "rs/none", 1)
+	defer lazy.Close()
+	if _, err := lazy.Read(make([]byte, 1)); !errors.Is(err, objstore.ErrNotFound) {
+		t.Fatalf("missing object, read lazily: %v, want ErrNotFound", err)
+	}
+}
+
+// seekAndRead checks reads of f, which holds data, after seeks back and forth.
+func seekAndRead(t *testing.T, f io.ReadSeeker, data []byte) {
+	t.Helper()
 	if end, err := f.Seek(0, io.SeekEnd); end != int64(len(data)) || err != nil {
 		t.Fatalf("seek to the end: %d, %v", end, err)
 	}
@@ -296,9 +316,6 @@ func testSeekingReads(t *testing.T, b objstore.ConditionalBucket) {
 	}
 	if _, err := f.Seek(-1, io.SeekStart); err == nil {
 		t.Fatal("seek before the start: no error")
-	}
-	if _, err := objstore.OpenReadSeeker(ctx, b, "rs/none", 1); !errors.Is(err, objstore.ErrNotFound) {
-		t.Fatalf("missing object: %v, want ErrNotFound", err)
 	}
 }
 

@@ -52,8 +52,10 @@ func (a *api) serveBlob(c *gin.Context, b registry.Blob, filename string) {
 	h.Set("ETag", `"`+b.Digest+`"`)
 	h.Set("Kiln-Digest", b.Digest)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable") // content-addressed
-	// A client that has the blob gets its 304, not a redirect.
-	if a.opts.RedirectDownloads && !notModified(c, h.Get("ETag")) {
+	// A client that has the blob gets its 304, not a redirect; neither a
+	// 304 nor a HEAD needs the blob opened.
+	cached := notModified(c, h.Get("ETag"))
+	if a.opts.RedirectDownloads && !cached {
 		url, err := a.svc.PresignBlob(c.Request.Context(), b.Digest, a.opts.PresignTTL)
 		if err == nil {
 			c.Redirect(http.StatusTemporaryRedirect, url)
@@ -64,7 +66,7 @@ func (a *api) serveBlob(c *gin.Context, b registry.Blob, filename string) {
 			return
 		}
 	}
-	blob, err := a.svc.SeekBlob(c.Request.Context(), b.Digest, b.Size)
+	blob, err := a.svc.SeekBlob(c.Request.Context(), b.Digest, b.Size, cached || c.Request.Method == http.MethodHead)
 	if err != nil {
 		a.fail(c, err)
 		return

@@ -18,10 +18,12 @@ import (
 	"testing"
 
 	"github.com/kilnml/kiln/internal/testenv"
+	"github.com/kilnml/kiln/pkg/objstore"
 	"github.com/kilnml/kiln/pkg/registry"
 	"github.com/kilnml/kiln/pkg/registry/auth"
 	"github.com/kilnml/kiln/pkg/registry/server"
 	"github.com/kilnml/kiln/pkg/registry/storage"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // pushBody builds a multipart push body by hand, so tests can send what
@@ -195,7 +197,23 @@ func TestDownloadRangeETagAndRedirect(t *testing.T) {
 	store := env.RegistryStore(t)
 	srv := testenv.StartRegistry(t, store, storage.Options{}, server.Options{RedirectDownloads: true})
 	client := srv.Client("")
-	direct := testenv.StartRegistry(t, store, storage.Options{}, server.Options{})
+	metrics := prometheus.NewRegistry()
+	direct := testenv.StartRegistry(t, objstore.WrapWithMetrics(store, metrics, "test_storage"), storage.Options{}, server.Options{})
+	// gets counts the downloads the direct registry opened in storage.
+	gets := func() uint64 {
+		families, err := metrics.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range families {
+			for _, m := range f.GetMetric() {
+				if f.GetName() == "test_storage_operation_duration_seconds" && m.GetLabel()[0].GetValue() == "get_range" {
+					return m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+		return 0
+	}
 	ctx := context.Background()
 	model := testenv.ModelBytes(t, testenv.AdderModel(t, 3))
 	if _, err := client.Push(ctx, "r", registry.PushRequest{Digest: registry.Digest(model)}, bytes.NewReader(model), nil); err != nil {
@@ -240,11 +258,15 @@ func TestDownloadRangeETagAndRedirect(t *testing.T) {
 	if resp, body = get(map[string]string{"Range": "bytes=10-19", "If-Range": `"sha256:other"`}); resp.StatusCode != 200 || !bytes.Equal(body, model) {
 		t.Fatalf("If-Range with another ETag: %d, want the whole blob", resp.StatusCode)
 	}
+	opened := gets()
 	if head, err := http.Head(url); err != nil || head.StatusCode != 200 || head.ContentLength != int64(len(model)) {
 		t.Fatalf("HEAD: %v %v", head, err)
 	}
 	if resp, _ = get(map[string]string{"If-None-Match": etag}); resp.StatusCode != 304 {
 		t.Fatalf("If-None-Match: %d", resp.StatusCode)
+	}
+	if n := gets(); n != opened {
+		t.Errorf("a HEAD and a 304 opened %d downloads in storage, want none", n-opened)
 	}
 
 	// With redirects on, the registry hands out a presigned URL; the client follows it.

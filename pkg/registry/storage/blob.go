@@ -155,11 +155,15 @@ func (s *Service) OpenBlob(ctx context.Context, digest string, off, length int64
 }
 
 // SeekBlob opens a blob of the given size for reading with seeks (ranged
-// downloads).
-func (s *Service) SeekBlob(ctx context.Context, digest string, size int64) (io.ReadSeekCloser, error) {
+// downloads). A lazy one opens nothing until it is read (for answers that
+// may need only the size).
+func (s *Service) SeekBlob(ctx context.Context, digest string, size int64, lazy bool) (io.ReadSeekCloser, error) {
 	hexDigest, err := registry.ParseDigest(digest)
 	if err != nil {
 		return nil, err
+	}
+	if lazy {
+		return objstore.LazyReadSeeker(ctx, s.store, blobKey(hexDigest), size), nil
 	}
 	return objstore.OpenReadSeeker(ctx, s.store, blobKey(hexDigest), size)
 }
