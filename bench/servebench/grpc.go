@@ -22,7 +22,7 @@ func grpcRatios() error {
 		return err
 	}
 	defer os.RemoveAll(filepath.Dir(image))
-	pixels := &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("image", []int64{1, 3, 224, 224}, randomFloats(3*224*224))}}
+	pixels := imageRequest()
 	for _, c := range []struct {
 		label, name, path string
 		req               *oip.InferRequest
@@ -54,6 +54,11 @@ func grpcRatios() error {
 		fmt.Printf("| %s | %.0f | %.0f | %.2f | %s |\n", c.label, r[0].Throughput, r[1].Throughput, r[0].Throughput/r[1].Throughput, c.goal)
 	}
 	return nil
+}
+
+// imageRequest is one random 1×3×224×224 FP32 image, for the image models.
+func imageRequest() *oip.InferRequest {
+	return &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("image", []int64{1, 3, 224, 224}, randomFloats(3*224*224))}}
 }
 
 // serveGRPC serves the node's models over gRPC on a loopback port.

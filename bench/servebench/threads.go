@@ -7,7 +7,6 @@ import (
 	goruntime "runtime"
 	"time"
 
-	"github.com/kilnml/kiln/pkg/oip"
 	"github.com/kilnml/kiln/pkg/onnx"
 )
 
@@ -22,7 +21,7 @@ func threadChoices() error {
 		return err
 	}
 	defer os.RemoveAll(filepath.Dir(image))
-	pixels := &oip.InferRequest{Inputs: []*oip.Tensor{oip.NewTensor("image", []int64{1, 3, 224, 224}, randomFloats(3*224*224))}}
+	pixels := imageRequest()
 	cores := goMaxProcs()
 	fmt.Println("| conv model 1×3×224×224 (0.3 GFLOP), binary requests | 1 client p50 (ms) | 1 client p99 (ms) | 8 clients (req/s) |")
 	fmt.Println("|---|---|---|---|")
