@@ -164,7 +164,9 @@ func ratios() error {
 	fmt.Printf("| 1. iris, batch-1 requests, 64 clients: kiln-serve ÷ minimal Go HTTP handler (req/s) | %.0f | %.0f | %.2f | ≥ 0.6 |\n", r[0].Throughput, r[1].Throughput, r[0].Throughput/r[1].Throughput)
 	// 1b: the same at 4 clients, where a batch must not wait for clients
 	// that are not coming.
-	iris4 := func() (loadgen.Result, error) { return loadServer("iris", irisPath, batching(true), irisRequest, 4, false) }
+	iris4 := func() (loadgen.Result, error) {
+		return loadServer("iris", irisPath, batching(true), irisRequest, 4, false)
+	}
 	r, err = medians(iris4, func() (loadgen.Result, error) { return loadFloor(irisRequest, 4) })
 	if err != nil {
 		return err
