@@ -47,13 +47,9 @@ func bindInputs(inputs []oip.TensorMetadata, meta map[string]string, fields []ta
 	}
 	var out []*inputBinding
 	for _, in := range inputs {
-		cols := mapping[in.Name]
+		cols := namedColumns(in.Name, len(inputs) == 1, meta, features, mapping)
 		switch {
-		case len(cols) > 0:
-		case len(features) > 0:
-			cols = features
-		case len(inputs) == 1 && meta[MetadataFeatureNames] != "":
-			cols = strings.Split(meta[MetadataFeatureNames], ",")
+		case cols != nil:
 		case hasField(index, in.Name):
 			cols = []string{in.Name}
 		default:
@@ -73,6 +69,21 @@ func bindInputs(inputs []oip.TensorMetadata, meta map[string]string, fields []ta
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// namedColumns returns the columns named to feed input, in the order of
+// bindInputs (mapping, then features or feature_names for a model whose only
+// input it is), or nil when none are.
+func namedColumns(input string, only bool, meta map[string]string, features []string, mapping map[string][]string) []string {
+	switch {
+	case len(mapping[input]) > 0:
+		return mapping[input]
+	case len(features) > 0:
+		return features
+	case only && meta[MetadataFeatureNames] != "":
+		return strings.Split(meta[MetadataFeatureNames], ",")
+	}
+	return nil
 }
 
 func hasInput(inputs []oip.TensorMetadata, name string) bool {

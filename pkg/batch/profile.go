@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/kilnml/kiln/pkg/drift"
@@ -21,8 +20,8 @@ type ProfileResult struct {
 // Profile runs scan.Predictor over the reference data and profiles the
 // tensors it sees, input and output, named as a serving node names them
 // (drift.BatchColumns). The columns of a single-input model are named after
-// ScoreOptions.Features, the mapping of its input or its feature_names
-// metadata, else after the tensor. Rows that cannot be scored are left out
+// the columns that feed it (its mapping, ScoreOptions.Features or its
+// feature_names metadata), else after the tensor. Rows that cannot be scored are left out
 // and counted; an input of which no row can be scored is an error.
 func Profile(ctx context.Context, scan ScanOptions, opts drift.ProfileOptions) (*ProfileResult, error) {
 	pp := &profilingPredictor{Predictor: scan.Predictor, builder: drift.NewProfileBuilder(opts), names: featureNames(scan.Predictor, scan.Score)}
@@ -55,22 +54,14 @@ func Profile(ctx context.Context, scan ScanOptions, opts drift.ProfileOptions) (
 	return res, nil
 }
 
-// featureNames names the columns of a single-input model: the features,
-// the mapping of its input, or its feature_names metadata; nil otherwise.
+// featureNames names the columns of a single-input model as bindInputs
+// feeds them; nil for other models.
 func featureNames(pred Predictor, score ScoreOptions) []string {
 	inputs, _ := pred.Signature()
 	if len(inputs) != 1 {
 		return nil
 	}
-	switch {
-	case len(score.Features) > 0:
-		return score.Features
-	case len(score.Mapping[inputs[0].Name]) > 0:
-		return score.Mapping[inputs[0].Name]
-	case pred.Metadata()[MetadataFeatureNames] != "":
-		return strings.Split(pred.Metadata()[MetadataFeatureNames], ",")
-	}
-	return nil
+	return namedColumns(inputs[0].Name, true, pred.Metadata(), score.Features, score.Mapping)
 }
 
 // profilingPredictor adds every batch the model scores, inputs and
