@@ -49,19 +49,7 @@ func TestBatchFeedsScalarInputsFromAColumn(t *testing.T) {
 // where none is: that row gets an empty list, not an error.
 func TestBatchWritesEmptyOutputs(t *testing.T) {
 	t.Setenv("KILN_ORT_LIB", testenv.ORTLibrary(t))
-	m, err := onnx.NewBuilder("detector").
-		Input("score", onnx.TensorType(onnx.Float, 1, 3)).
-		Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
-		Initializer("cut", onnx.Float, []int64{}, []float32{0.5}).
-		Initializer("table", onnx.Float, []int64{3, 2}, []float32{1, 2, 3, 4, 5, 6}).
-		Node("Reshape", []string{"score", "flat"}, []string{"scores"}).
-		Node("Greater", []string{"scores", "cut"}, []string{"hit"}).
-		Node("Compress", []string{"table", "hit"}, []string{"boxes"}, onnx.AttrInt("axis", 0)).
-		Output("boxes", onnx.TensorType(onnx.Float, -1, 2)).
-		Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testenv.DetectorModel(t, 1)
 	dir := t.TempDir()
 	in, out := filepath.Join(dir, "in.jsonl"), filepath.Join(dir, "out.jsonl")
 	os.WriteFile(in, []byte(`{"score":[0.9,0.1,0.7]}`+"\n"+`{"score":[0,0,0]}`+"\n"), 0o644)

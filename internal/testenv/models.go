@@ -149,3 +149,19 @@ func ModelBytes(t testing.TB, m *onnx.Model) []byte {
 	}
 	return data
 }
+
+// DetectorModel returns a model whose output rows follow no input
+// dimension: input "score" (float [rows,3]; rows < 0 for a dynamic
+// batch) selects the rows of a fixed [3,2] table whose score is above 0.5
+// into "boxes" (float [-1,2]), which is [0,2] when none is.
+func DetectorModel(t testing.TB, rows int64) *onnx.Model {
+	return build(t, onnx.NewBuilder("detector").
+		Input("score", onnx.TensorType(onnx.Float, rows, 3)).
+		Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
+		Initializer("cut", onnx.Float, []int64{}, []float32{0.5}).
+		Initializer("table", onnx.Float, []int64{3, 2}, []float32{1, 2, 3, 4, 5, 6}).
+		Node("Reshape", []string{"score", "flat"}, []string{"scores"}).
+		Node("Greater", []string{"scores", "cut"}, []string{"hit"}).
+		Node("Compress", []string{"table", "hit"}, []string{"boxes"}, onnx.AttrInt("axis", 0)).
+		Output("boxes", onnx.TensorType(onnx.Float, -1, 2)))
+}

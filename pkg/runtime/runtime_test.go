@@ -220,15 +220,7 @@ func equalStrings(a, b [][]byte) bool {
 // Run offers for [rows, 2] do not fit, and it answers from ONNX Runtime's
 // own outputs, every time.
 func TestOutputsThatDoNotFollowTheRows(t *testing.T) {
-	m := load(t, mustBuild(t, onnx.NewBuilder("detector").
-		Input("score", onnx.TensorType(onnx.Float, -1, 3)).
-		Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
-		Initializer("cut", onnx.Float, []int64{}, []float32{0.5}).
-		Initializer("table", onnx.Float, []int64{3, 2}, []float32{1, 2, 3, 4, 5, 6}).
-		Node("Reshape", []string{"score", "flat"}, []string{"scores"}).
-		Node("Greater", []string{"scores", "cut"}, []string{"hit"}).
-		Node("Compress", []string{"table", "hit"}, []string{"boxes"}, onnx.AttrInt("axis", 0)).
-		Output("boxes", onnx.TensorType(onnx.Float, -1, 2))))
+	m := load(t, testenv.DetectorModel(t, -1))
 	for _, c := range []struct {
 		scores []float32
 		want   []float32
