@@ -155,6 +155,7 @@ func ModelBytes(t testing.TB, m *onnx.Model) []byte {
 // batch) selects the rows of a fixed [3,2] table whose score is above 0.5
 // into "boxes" (float [-1,2]), which is [0,2] when none is.
 func DetectorModel(t testing.TB, rows int64) *onnx.Model {
+	t.Helper()
 	return build(t, onnx.NewBuilder("detector").
 		Input("score", onnx.TensorType(onnx.Float, rows, 3)).
 		Initializer("flat", onnx.Int64, []int64{1}, []int64{-1}).
