@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -165,7 +166,8 @@ func TestRepositoryLoadUnload(t *testing.T) {
 	defer ts.Close()
 	client := oip.NewClient(ts.URL)
 
-	// Requests in flight on the slow model while it is unloaded all finish.
+	// Requests in flight on the slow model while it is unloaded all finish;
+	// those that arrive after it are refused as for an unknown model.
 	x := oip.NewTensor("x", []int64{64, 1024}, make([]float32, 64*1024))
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
@@ -177,16 +179,27 @@ func TestRepositoryLoadUnload(t *testing.T) {
 			errs <- err
 		}()
 	}
-	time.Sleep(20 * time.Millisecond)
+	inFlight := 0
+	testenv.Eventually(t, 30*time.Second, func() bool {
+		inFlight = gaugeValue(get(t, ts.URL+"/metrics"), "kiln_inference_requests_in_flight")
+		return inFlight >= 2
+	}, func() string { return "requests in flight on the slow model" })
 	if code := getJSON(t, "POST", ts.URL+"/v2/repository/models/slow/unload", "", nil); code != 200 {
 		t.Fatalf("unload: %d", code)
 	}
 	wg.Wait()
 	close(errs)
+	answered := 0
 	for err := range errs {
-		if err != nil {
-			t.Errorf("a request in flight during unload failed: %v", err)
+		switch {
+		case err == nil:
+			answered++
+		case statusOf(err) != 404:
+			t.Errorf("a request during unload failed: %v", err)
 		}
+	}
+	if answered < inFlight {
+		t.Errorf("%d requests answered, %d were in flight at the unload", answered, inFlight)
 	}
 	if _, err := client.Infer(context.Background(), "slow", "", &oip.InferRequest{Inputs: []*oip.Tensor{x}}, true); statusOf(err) != 404 {
 		t.Errorf("after unload: %v", err)
@@ -266,4 +279,17 @@ func TestLoggingAndTraceSettings(t *testing.T) {
 	if code := getJSON(t, "POST", ts.URL+"/v2/trace/setting", `{"trace_rate": "-3"}`, &e); code != 400 {
 		t.Errorf("negative rate: %d %q", code, e.Error)
 	}
+}
+
+// gaugeValue reads an unlabelled metric's value from a /metrics page (-1 when absent).
+func gaugeValue(page, name string) int {
+	for line := range strings.Lines(page) {
+		if value, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+			if err == nil {
+				return int(f)
+			}
+		}
+	}
+	return -1
 }
