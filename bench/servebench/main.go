@@ -296,7 +296,7 @@ func load(url, model string, req *oip.InferRequest, clients int, binary bool) (l
 // clients goroutines in this process: the node without HTTP.
 func loadBatcher(ctx context.Context, path string, req *oip.InferRequest, clients int) (loadgen.Result, error) {
 	opts := runtime.BatchOptions{}.WithDefaults()
-	m, err := runtime.Load(path, runtime.Options{IntraOpThreads: runtime.ThreadsPerRun(opts.Instances)})
+	m, err := runtime.Load(path, runtime.DefaultThreads())
 	if err != nil {
 		return loadgen.Result{}, err
 	}

@@ -13,8 +13,9 @@ import (
 // threadChoices measures a convolutional model (1×3×224×224 FP32 in, two
 // 32-channel 3×3 convolutions: about 0.3 GFLOP a request) under each
 // way of spending the cores: one client's latency, and 8 clients' req/s.
-// (The default, 0 threads and 0 instances, is one of the rows: instances
-// are the cores less one, threads the cores divided among them.)
+// The default (0 threads, 0 instances) is the cores less one instances of
+// one thread each, and every core for a costly Run that finds no other in
+// flight.
 func threadChoices() error {
 	image, err := writeConvModel()
 	if err != nil {
@@ -29,13 +30,11 @@ func threadChoices() error {
 		label            string
 		intra, instances int
 	}{
+		{"the default: 1 thread per Run, all cores for a Run alone", 0, 0},
 		{"1 thread per Run, 1 instance", 1, 1},
 		{fmt.Sprintf("%d threads per Run, 1 instance", cores), cores, 1},
 		{fmt.Sprintf("1 thread per Run, %d instances", cores), 1, cores},
 	} {
-		if instances := max(1, cores-1); c.instances == instances && c.intra == max(1, cores/instances) {
-			c.label += " (the default)"
-		}
 		settings := batching(true)
 		settings.IntraOpThreads = c.intra
 		settings.Batching.Instances = c.instances

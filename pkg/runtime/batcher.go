@@ -51,12 +51,6 @@ func (o BatchOptions) WithDefaults() BatchOptions {
 	return o
 }
 
-// ThreadsPerRun is how many intra-op threads a Run gets by default when
-// instances Runs may go at once: the cores divided among them, at least 1,
-// so that concurrent Runs do not share a core and a Run alone may use the
-// cores the others would.
-func ThreadsPerRun(instances int) int { return max(1, goruntime.GOMAXPROCS(0)/max(instances, 1)) }
-
 // BatchObserver receives the batcher's measurements; nil fields are skipped.
 type BatchObserver struct {
 	Queued   func(wait time.Duration)
@@ -164,18 +158,30 @@ func (b *Batcher) RunTimed(ctx context.Context, inputs []*oip.Tensor, outputs []
 		r.timing.Enqueued = enqueued
 		return r.outputs, r.timing, r.err
 	}
-	j := &job{ctx: ctx, inputs: ordered, outputs: selected, done: make(chan result, 1), enqueued: enqueued}
+	j := jobPool.Get().(*job)
+	j.ctx, j.inputs, j.outputs, j.enqueued = ctx, ordered, selected, enqueued
 	j.rows = b.batchRows(ordered)
 	if err := b.enqueue(j); err != nil {
+		j.recycle()
 		return nil, Timing{}, err
 	}
 	select {
 	case r := <-j.done:
+		j.recycle()
 		r.timing.Enqueued = enqueued
 		return r.outputs, r.timing, r.err
 	case <-ctx.Done():
-		return nil, Timing{}, ctx.Err()
+		return nil, Timing{}, ctx.Err() // a worker may still answer j: it is not recycled
 	}
+}
+
+// jobPool keeps jobs, with their answer channels, for the next requests.
+var jobPool = sync.Pool{New: func() any { return &job{done: make(chan result, 1)} }}
+
+// recycle returns a job that no worker holds to jobPool.
+func (j *job) recycle() {
+	*j = job{done: j.done}
+	jobPool.Put(j)
 }
 
 // runInline runs a request on the caller's goroutine if nothing is queued
@@ -433,6 +439,7 @@ func (b *Batcher) noteRunTime(d time.Duration) {
 	b.runTime.Store(old - old/8 + int64(d)/8)
 }
 
+// finish answers j, which its caller may reuse from then on.
 func (b *Batcher) finish(j *job, r result) {
 	j.done <- r
 	b.pending.Add(-1)
@@ -474,8 +481,9 @@ func (b *Batcher) runBatch(batch []*job) {
 	}
 	offset := int64(0)
 	for _, j := range batch {
-		b.finish(j, result{outputs: sliceRows(pick(r.outputs, j.outputs), offset, j.rows), timing: r.timing})
-		offset += j.rows
+		n := j.rows // j is its caller's again once answered
+		b.finish(j, result{outputs: sliceRows(r.outputs, j.outputs, offset, n), timing: r.timing})
+		offset += n
 	}
 }
 
@@ -528,11 +536,23 @@ func pick(outputs []*oip.Tensor, idx []int) []*oip.Tensor {
 	return out
 }
 
-// sliceRows returns rows [offset, offset+n) of each tensor, sharing memory.
-func sliceRows(ts []*oip.Tensor, offset, n int64) []*oip.Tensor {
-	out := make([]*oip.Tensor, len(ts))
-	for i, t := range ts {
-		s := &oip.Tensor{Name: t.Name, Datatype: t.Datatype, Parameters: t.Parameters, Shape: append([]int64{n}, t.Shape[1:]...)}
+// sliceRows returns rows [offset, offset+n) of the outputs at idx, sharing
+// their memory (three allocations, whatever the number of outputs).
+func sliceRows(outputs []*oip.Tensor, idx []int, offset, n int64) []*oip.Tensor {
+	out := make([]*oip.Tensor, len(idx))
+	views := make([]oip.Tensor, len(idx))
+	dims := 0
+	for _, k := range idx {
+		dims += len(outputs[k].Shape)
+	}
+	shapes := make([]int64, 0, dims)
+	for i, k := range idx {
+		t := outputs[k]
+		s := &views[i]
+		*s = oip.Tensor{Name: t.Name, Datatype: t.Datatype, Parameters: t.Parameters}
+		shapes = append(shapes, n)
+		shapes = append(shapes, t.Shape[1:]...)
+		s.Shape = shapes[len(shapes)-len(t.Shape) : len(shapes) : len(shapes)]
 		per := int64(1)
 		for _, d := range t.Shape[1:] {
 			per *= d

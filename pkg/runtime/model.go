@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"sync"
 	"sync/atomic"
 
@@ -21,10 +22,22 @@ type Options struct {
 	// IntraOpThreads is the number of threads one Run may use; 0 means 1.
 	// Parallelism comes from concurrent Runs rather than from threads inside one.
 	IntraOpThreads int
+	// LoneRunThreads, above IntraOpThreads, is how many threads a Run of a
+	// costly model (one whose Runs take costlyRun or more on IntraOpThreads)
+	// may use when no other Run is in flight. A second session with that many
+	// threads answers such Runs, so the model's weights are in memory twice.
+	LoneRunThreads int
 	// InterOpThreads, above 1, runs independent branches of the graph in
 	// parallel on that many threads (ONNX Runtime's parallel execution
 	// mode); 0 or 1 runs the nodes one after another.
 	InterOpThreads int
+}
+
+// DefaultThreads returns the thread settings for a model whose settings do
+// not choose: one thread per Run, so that concurrent Runs do not share a
+// core, and every core for a costly Run that finds no other in flight.
+func DefaultThreads() Options {
+	return Options{IntraOpThreads: 1, LoneRunThreads: goruntime.GOMAXPROCS(0)}
 }
 
 // Model is an ONNX model loaded into an ONNX Runtime session. Run may be
@@ -33,7 +46,11 @@ type Model struct {
 	// Info is the parsed model file: signature, opsets, metadata.
 	Info *onnx.Model
 
-	session    *ort.DynamicAdvancedSession
+	session *ort.DynamicAdvancedSession // IntraOpThreads per Run
+	// wide is the session of LoneRunThreads; nil when there is none.
+	wide       *ort.DynamicAdvancedSession
+	running    atomic.Int32 // Runs in flight
+	narrowRun  atomic.Int64 // moving average of a Run on session, in nanoseconds
 	plan       *plan
 	constants  constants
 	allOutputs []int // 0..len(Info.Outputs)-1
@@ -75,7 +92,28 @@ func loadBytes(data []byte, opts Options, dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	so, err := sessionOptions(opts, dir)
+	m := &Model{Info: info, plan: p, allOutputs: make([]int, len(p.outputs))}
+	for i := range m.allOutputs {
+		m.allOutputs[i] = i
+	}
+	threads := max(opts.IntraOpThreads, 1)
+	if m.session, err = newSession(p, threads, opts.InterOpThreads, dir); err == nil && opts.LoneRunThreads > threads {
+		m.wide, err = newSession(p, opts.LoneRunThreads, opts.InterOpThreads, dir)
+	}
+	if err == nil {
+		err = m.constants.make(p)
+	}
+	if err != nil {
+		m.destroy()
+		return nil, err
+	}
+	return m, nil
+}
+
+// newSession creates a session of the adapted model whose Runs use threads
+// intra-op threads.
+func newSession(p *plan, threads, inter int, dir string) (*ort.DynamicAdvancedSession, error) {
+	so, err := sessionOptions(threads, inter, dir)
 	if err != nil {
 		return nil, err
 	}
@@ -84,24 +122,15 @@ func loadBytes(data []byte, opts Options, dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create session: %w", err)
 	}
-	m := &Model{Info: info, session: session, plan: p, allOutputs: make([]int, len(p.outputs))}
-	for i := range m.allOutputs {
-		m.allOutputs[i] = i
-	}
-	if err := m.constants.make(p); err != nil {
-		m.constants.destroy()
-		session.Destroy()
-		return nil, err
-	}
-	return m, nil
+	return session, nil
 }
 
-func sessionOptions(opts Options, dir string) (*ort.SessionOptions, error) {
+func sessionOptions(threads, inter int, dir string) (*ort.SessionOptions, error) {
 	so, err := ort.NewSessionOptions()
 	if err != nil {
 		return nil, err
 	}
-	threads, inter := max(opts.IntraOpThreads, 1), max(opts.InterOpThreads, 1)
+	inter = max(inter, 1)
 	for _, step := range []func() error{
 		func() error { return so.SetIntraOpNumThreads(threads) },
 		func() error { return so.SetInterOpNumThreads(inter) },
@@ -136,8 +165,19 @@ func (m *Model) Close() error {
 		m.lifetime.Lock()
 		defer m.lifetime.Unlock()
 		m.closed = true
-		err = m.session.Destroy()
-		m.constants.destroy()
+		err = m.destroy()
 	})
+	return err
+}
+
+// destroy destroys the sessions and constants made so far.
+func (m *Model) destroy() error {
+	var err error
+	for _, s := range []*ort.DynamicAdvancedSession{m.session, m.wide} {
+		if s != nil {
+			err = errors.Join(err, s.Destroy())
+		}
+	}
+	m.constants.destroy()
 	return err
 }

@@ -255,7 +255,7 @@ func TestThreadOptions(t *testing.T) {
 	a := oip.NewTensor("a", []int64{2, 3}, []float32{1, 2, 3, 4, 5, 6})
 	b := oip.NewTensor("b", []int64{2, 3}, []float32{6, 5, 4, 3, 2, 1})
 	var want []*oip.Tensor
-	for _, opts := range []runtime.Options{{}, {IntraOpThreads: 2}, {InterOpThreads: 2}, {IntraOpThreads: 2, InterOpThreads: 2}} {
+	for _, opts := range []runtime.Options{{}, {IntraOpThreads: 2}, {InterOpThreads: 2}, {IntraOpThreads: 2, InterOpThreads: 2}, {LoneRunThreads: 2}} {
 		m, err := runtime.Load(path, opts)
 		if err != nil {
 			t.Fatalf("%+v: %v", opts, err)

@@ -55,26 +55,34 @@ func (s *Server) decodeRequest(r *http.Request) (*oip.InferRequest, error) {
 	return oip.DecodeRequest(body, headerLen)
 }
 
+// The Content-Type values of a response, made once: a header's value slice
+// is only read once set.
+var (
+	contentTypeJSON   = []string{oip.ContentTypeJSON}
+	contentTypeBinary = []string{oip.ContentTypeBinary}
+)
+
 // writeResponse encodes resp, gzip-compressed when the client accepts it and
 // the body is large enough to gain from it.
 func (s *Server) writeResponse(c *gin.Context, resp *oip.InferResponse, binary func(string) bool) {
 	out, headerLen := oip.EncodeResponse(resp, binary)
-	contentType := oip.ContentTypeJSON
+	h := c.Writer.Header()
+	h["Content-Type"] = contentTypeJSON
 	if headerLen >= 0 {
-		contentType = oip.ContentTypeBinary
-		c.Header(oip.HeaderContentLength, strconv.Itoa(headerLen))
+		h["Content-Type"] = contentTypeBinary
+		h.Set(oip.HeaderContentLength, strconv.Itoa(headerLen))
 	}
 	if len(out) >= gzipResponseMin && acceptsGzip(c.Request) {
-		c.Header("Content-Encoding", "gzip")
-		c.Header("Vary", "Accept-Encoding")
-		c.Status(http.StatusOK)
-		c.Header("Content-Type", contentType)
+		h.Set("Content-Encoding", "gzip")
+		h.Set("Vary", "Accept-Encoding")
+		c.Writer.WriteHeader(http.StatusOK)
 		zw := gzip.NewWriter(c.Writer)
 		zw.Write(out)
 		zw.Close()
 		return
 	}
-	c.Data(http.StatusOK, contentType, out)
+	c.Writer.WriteHeader(http.StatusOK)
+	c.Writer.Write(out)
 }
 
 func acceptsGzip(r *http.Request) bool {

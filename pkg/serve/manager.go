@@ -135,9 +135,10 @@ func (m *Manager) newVersion(name string, number int64, path string, profile *dr
 	rtOpts := m.opts.Runtime
 	batchOpts := cfg.Batching.BatchOptions().WithDefaults()
 	if cfg.IntraOpThreads > 0 {
-		rtOpts.IntraOpThreads = cfg.IntraOpThreads
+		rtOpts.IntraOpThreads, rtOpts.LoneRunThreads = cfg.IntraOpThreads, 0
 	} else if rtOpts.IntraOpThreads == 0 {
-		rtOpts.IntraOpThreads = runtime.ThreadsPerRun(batchOpts.Instances)
+		defaults := runtime.DefaultThreads()
+		rtOpts.IntraOpThreads, rtOpts.LoneRunThreads = defaults.IntraOpThreads, defaults.LoneRunThreads
 	}
 	if cfg.InterOpThreads > 0 {
 		rtOpts.InterOpThreads = cfg.InterOpThreads
