@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -92,11 +93,21 @@ func main() {
 		fmt.Println(cfg.config + ": ok")
 		return
 	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	if err := run(cfg); err != nil {
 		fmt.Fprintln(os.Stderr, "kiln-serve:", err)
 		os.Exit(1)
 	}
 }
+
+// gcPercent is the node's garbage collection target unless GOGC says
+// otherwise: a node's Go heap is small (the models live in ONNX Runtime's
+// memory) and every request allocates, so collecting when the heap has grown
+// by 400% rather than Go's 100% saves CPU per request for a few MiB more
+// (docs/performance.md).
+const gcPercent = 400
 
 func defaultCacheDir() string {
 	dir, err := os.UserCacheDir()

@@ -37,9 +37,8 @@ type ModelConfig struct {
 	Drift DriftConfig `yaml:"drift"`
 	Gates GatesConfig `yaml:"gates"`
 	// IntraOpThreads is how many threads one ONNX Runtime Run may use; 0
-	// keeps the node's default: the cores divided among the batching
-	// instances (at least 1), so concurrent Runs do not share a core but a
-	// Run alone may use the cores the others would.
+	// keeps the node's default (runtime.DefaultThreads): one thread per Run,
+	// and every core for a costly model's Run that finds no other in flight.
 	IntraOpThreads int `yaml:"intra_op_threads"`
 	// InterOpThreads, above 1, runs independent branches of the model's
 	// graph in parallel on that many threads; 0 keeps them sequential.
