@@ -74,28 +74,33 @@ func (s *Server) inferAs(ctx context.Context, call Call, role string, ro *rollou
 		v, err = s.models.Acquire(call.Model, call.Version)
 	}
 	if err != nil {
-		s.metrics.observe("", "", classOf(err), call.Protocol, "", start)
+		s.metrics.observe("", "", classOf(err), call.Protocol, "", time.Since(start))
 		return err
 	}
-	outputs, err := s.run(ctx, v, call, start, answer)
+	outputs, done, err := s.run(ctx, v, call, start, answer)
 	v.Release()
-	class := classOf(err)
-	s.metrics.observe(v.Model, v.version, class, call.Protocol, role, start)
 	if err != nil {
-		v.stats.failed(time.Since(start))
+		done = time.Now()
+	}
+	took := done.Sub(start)
+	class := classOf(err)
+	s.metrics.observe(v.Model, v.version, class, call.Protocol, role, took)
+	if err != nil {
+		v.stats.failed(took)
 	}
 	if ro == nil {
 		return err
 	}
-	ro.record(role, v.version, class.http >= 500, time.Since(start))
+	ro.record(role, v.version, class.http >= 500, took)
 	if err == nil && role == RolePrimary && ro.mirrors() {
-		ro.offer(mirrored{req: call.Request, outputs: outputs, took: time.Since(start)})
+		ro.offer(mirrored{req: call.Request, outputs: outputs, took: took})
 	}
 	return err
 }
 
-// run answers one request with version v and returns the model's outputs.
-func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time, answer func(*oip.InferResponse) error) ([]*oip.Tensor, error) {
+// run answers one request with version v and returns the model's outputs
+// and when the answer was sent.
+func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time, answer func(*oip.InferResponse) error) ([]*oip.Tensor, time.Time, error) {
 	req := call.Request
 	names := make([]string, len(req.Outputs))
 	for i, o := range req.Outputs {
@@ -103,18 +108,19 @@ func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time
 	}
 	outputs, timing, err := v.RunTimed(ctx, req.Inputs, names)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	s.traceRun(ctx, v, timing)
 	answers, err := classify(v, req, outputs)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	resp := &oip.InferResponse{ModelName: v.Model, ModelVersion: v.version, ID: req.ID, Outputs: answers}
 	if err := answer(resp); err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	v.stats.succeeded(start, timing, time.Now(), rowsOf(req.Inputs))
+	done := time.Now()
+	v.stats.succeeded(start, timing, done, rowsOf(req.Inputs))
 	if v.drift != nil {
 		v.drift.observe(req.Inputs, outputs)
 	}
@@ -125,10 +131,10 @@ func (s *Server) run(ctx context.Context, v *Version, call Call, start time.Time
 		}
 		log.Add(&predlog.Record{
 			Time: start, RequestID: id, Model: v.Model, Version: v.version,
-			Inputs: req.Inputs, Outputs: outputs, LatencySeconds: time.Since(start).Seconds(),
+			Inputs: req.Inputs, Outputs: outputs, LatencySeconds: done.Sub(start).Seconds(),
 		})
 	}
-	return outputs, nil
+	return outputs, done, nil
 }
 
 // rowsOf is the number of inferences a request asks for, as Triton counts

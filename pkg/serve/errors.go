@@ -72,18 +72,19 @@ func classOf(err error) errorClass {
 	return classInternal
 }
 
-var statusTexts = func() map[int]string {
-	m := map[int]string{}
-	for code := 100; code < 600; code++ {
-		m[code] = strconv.Itoa(code)
+// statusTexts holds the status codes as text, so that labelling a request
+// by its code allocates nothing.
+var statusTexts = func() (texts [600]string) {
+	for code := range texts {
+		texts[code] = strconv.Itoa(code)
 	}
-	return m
+	return texts
 }()
 
 // statusText formats a status code without allocating.
 func statusText(code int) string {
-	if s, ok := statusTexts[code]; ok {
-		return s
+	if code >= 0 && code < len(statusTexts) {
+		return statusTexts[code]
 	}
 	return strconv.Itoa(code)
 }

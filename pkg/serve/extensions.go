@@ -76,11 +76,12 @@ func (s *Server) statistics(name, version string) ([]ModelStats, error) {
 // (it could not be decoded) against the model it names, if served.
 func (s *Server) countEarlyFailure(call Call, err error, start time.Time) {
 	model, version, role := "", "", ""
+	took := time.Since(start)
 	if v, getErr := s.models.Get(call.Model, call.Version); getErr == nil {
 		model, version, role = v.Model, v.version, RolePrimary
-		v.stats.failed(time.Since(start))
+		v.stats.failed(took)
 	}
-	s.metrics.observe(model, version, classOf(err), call.Protocol, role, start)
+	s.metrics.observe(model, version, classOf(err), call.Protocol, role, took)
 }
 
 // IndexEntry is one model version of the repository index.

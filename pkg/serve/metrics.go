@@ -129,14 +129,14 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 // observe records one finished request of the given outcome. model and
 // version are "" when the request named no served model, which keeps label
 // values bounded.
-func (m *Metrics) observe(model, version string, outcome errorClass, protocol, role string, start time.Time) {
+func (m *Metrics) observe(model, version string, outcome errorClass, protocol, role string, took time.Duration) {
 	s := m.seriesOf(seriesKey{model, version, statusText(outcome.http), protocol, role})
 	s.requests.Inc()
 	if outcome.reason != "" {
 		m.failures.WithLabelValues(outcome.reason).Inc()
 	}
 	if s.duration != nil {
-		s.duration.Observe(time.Since(start).Seconds())
+		s.duration.Observe(took.Seconds())
 	}
 }
 
