@@ -24,8 +24,9 @@ type Options struct {
 	IntraOpThreads int
 	// LoneRunThreads, above IntraOpThreads, is how many threads a Run of a
 	// costly model (one whose Runs take costlyRun or more on IntraOpThreads)
-	// may use when no other Run is in flight. A second session with that many
-	// threads answers such Runs, so the model's weights are in memory twice.
+	// may use when no other Run is in flight. Once the model proves costly,
+	// a second session with that many threads is made in the background to
+	// answer such Runs, so a costly model's weights are in memory twice.
 	LoneRunThreads int
 	// InterOpThreads, above 1, runs independent branches of the graph in
 	// parallel on that many threads (ONNX Runtime's parallel execution
@@ -47,8 +48,12 @@ type Model struct {
 	Info *onnx.Model
 
 	session *ort.DynamicAdvancedSession // IntraOpThreads per Run
-	// wide is the session of LoneRunThreads; nil when there is none.
-	wide       *ort.DynamicAdvancedSession
+	// wide is the session of LoneRunThreads, made by makeWide once the
+	// model's Runs prove costly; nil until then, and when there is none.
+	wide       atomic.Pointer[ort.DynamicAdvancedSession]
+	wideSpec   sessionSpec // wideSpec.threads is 0 when the model has no wide session
+	wideOnce   sync.Once
+	makingWide sync.WaitGroup
 	running    atomic.Int32 // Runs in flight
 	narrowRun  atomic.Int64 // moving average of a Run on session, in nanoseconds
 	plan       *plan
@@ -96,11 +101,12 @@ func loadBytes(data []byte, opts Options, dir string) (*Model, error) {
 	for i := range m.allOutputs {
 		m.allOutputs[i] = i
 	}
-	threads := max(opts.IntraOpThreads, 1)
-	if m.session, err = newSession(p, threads, opts.InterOpThreads, dir); err == nil && opts.LoneRunThreads > threads {
-		m.wide, err = newSession(p, opts.LoneRunThreads, opts.InterOpThreads, dir)
+	spec := sessionSpec{threads: max(opts.IntraOpThreads, 1), inter: opts.InterOpThreads, dir: dir}
+	if opts.LoneRunThreads > spec.threads {
+		m.wideSpec = spec
+		m.wideSpec.threads = opts.LoneRunThreads
 	}
-	if err == nil {
+	if m.session, err = spec.newSession(p); err == nil {
 		err = m.constants.make(p)
 	}
 	if err != nil {
@@ -110,10 +116,16 @@ func loadBytes(data []byte, opts Options, dir string) (*Model, error) {
 	return m, nil
 }
 
-// newSession creates a session of the adapted model whose Runs use threads
-// intra-op threads.
-func newSession(p *plan, threads, inter int, dir string) (*ort.DynamicAdvancedSession, error) {
-	so, err := sessionOptions(threads, inter, dir)
+// sessionSpec is what a session is made with: intra-op and inter-op
+// threads, and the folder of the model's external weights ("" for none).
+type sessionSpec struct {
+	threads, inter int
+	dir            string
+}
+
+// newSession creates a session of the adapted model.
+func (spec sessionSpec) newSession(p *plan) (*ort.DynamicAdvancedSession, error) {
+	so, err := sessionOptions(spec.threads, spec.inter, spec.dir)
 	if err != nil {
 		return nil, err
 	}
@@ -165,6 +177,7 @@ func (m *Model) Close() error {
 		m.lifetime.Lock()
 		defer m.lifetime.Unlock()
 		m.closed = true
+		m.makingWide.Wait()
 		err = m.destroy()
 	})
 	return err
@@ -173,7 +186,7 @@ func (m *Model) Close() error {
 // destroy destroys the sessions and constants made so far.
 func (m *Model) destroy() error {
 	var err error
-	for _, s := range []*ort.DynamicAdvancedSession{m.session, m.wide} {
+	for _, s := range []*ort.DynamicAdvancedSession{m.session, m.wide.Load()} {
 		if s != nil {
 			err = errors.Join(err, s.Destroy())
 		}

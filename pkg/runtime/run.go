@@ -140,22 +140,38 @@ const costlyRun = 500 * time.Microsecond
 // one, its Runs are costly and no other Run is in flight (a Run alone may use
 // every core; concurrent Runs keep to their own). It returns the time to
 // pass to ranSession, which counts the Run out: its start when the Run's
-// one-thread time is to be kept.
+// one-thread time is to be kept. The first costly Run alone starts making
+// the wide session; until it is there, Runs keep to one thread.
 func (m *Model) pickSession() (*ort.DynamicAdvancedSession, time.Time) {
-	if m.wide == nil {
+	if m.wideSpec.threads == 0 {
 		return m.session, time.Time{}
 	}
 	alone := m.running.Add(1) == 1
 	if alone && time.Duration(m.narrowRun.Load()) >= costlyRun {
-		return m.wide, time.Time{}
+		if wide := m.wide.Load(); wide != nil {
+			return wide, time.Time{}
+		}
+		m.wideOnce.Do(m.makeWide)
 	}
 	return m.session, time.Now()
+}
+
+// makeWide makes the wide session in the background. Should that fail (for
+// want of memory, say), Runs keep to one thread.
+func (m *Model) makeWide() {
+	m.makingWide.Add(1)
+	go func() {
+		defer m.makingWide.Done()
+		if wide, err := m.wideSpec.newSession(m.plan); err == nil {
+			m.wide.Store(wide)
+		}
+	}()
 }
 
 // ranSession counts out a Run that pickSession placed, keeping the moving
 // average of one-thread Runs when start is not zero.
 func (m *Model) ranSession(start time.Time) {
-	if m.wide == nil {
+	if m.wideSpec.threads == 0 {
 		return
 	}
 	m.running.Add(-1)
