@@ -71,7 +71,7 @@ type Batcher struct {
 	// clients are active, so how many rows a batch can expect. It decays as
 	// batches finish.
 	peak     atomic.Int64
-	runTime  atomic.Int64 // moving average of a Run, in nanoseconds
+	runTime  movingAverage // of a Run
 	mergable bool
 	wg       sync.WaitGroup
 	// admit is held for reading while a request enters the queue and for
@@ -221,7 +221,7 @@ func (b *Batcher) timedRun(inputs []*oip.Tensor, selected []int) result {
 	r.outputs, r.err = b.model.run(context.Background(), inputs, selected)
 	r.timing.Finished = time.Now()
 	took := r.timing.Finished.Sub(r.timing.Started)
-	b.noteRunTime(took)
+	b.runTime.add(took)
 	if len(inputs) > 0 && inputs[0] != nil && len(inputs[0].Shape) > 0 {
 		r.timing.BatchRows = int(inputs[0].Shape[0])
 	}
@@ -426,17 +426,7 @@ func (b *Batcher) queueDelay() time.Duration {
 	if b.opts.MaxQueueDelay > 0 {
 		return b.opts.MaxQueueDelay
 	}
-	return min(max(time.Duration(b.runTime.Load())/2, minAdaptiveDelay), maxAdaptiveDelay)
-}
-
-// noteRunTime updates the moving average of the Run time.
-func (b *Batcher) noteRunTime(d time.Duration) {
-	old := b.runTime.Load()
-	if old == 0 {
-		b.runTime.Store(int64(d))
-		return
-	}
-	b.runTime.Store(old - old/8 + int64(d)/8)
+	return min(max(b.runTime.get()/2, minAdaptiveDelay), maxAdaptiveDelay)
 }
 
 // finish answers j, which its caller may reuse from then on.

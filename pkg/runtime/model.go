@@ -54,8 +54,8 @@ type Model struct {
 	wideSpec   sessionSpec // wideSpec.threads is 0 when the model has no wide session
 	wideOnce   sync.Once
 	makingWide sync.WaitGroup
-	running    atomic.Int32 // Runs in flight
-	narrowRun  atomic.Int64 // moving average of a Run on session, in nanoseconds
+	running    atomic.Int32  // Runs in flight
+	narrowRun  movingAverage // of a Run on session
 	plan       *plan
 	constants  constants
 	allOutputs []int // 0..len(Info.Outputs)-1

@@ -147,7 +147,7 @@ func (m *Model) pickSession() (*ort.DynamicAdvancedSession, time.Time) {
 		return m.session, time.Time{}
 	}
 	alone := m.running.Add(1) == 1
-	if alone && time.Duration(m.narrowRun.Load()) >= costlyRun {
+	if alone && m.narrowRun.get() >= costlyRun {
 		if wide := m.wide.Load(); wide != nil {
 			return wide, time.Time{}
 		}
@@ -178,11 +178,7 @@ func (m *Model) ranSession(start time.Time) {
 	if start.IsZero() {
 		return
 	}
-	took, old := int64(time.Since(start)), m.narrowRun.Load()
-	if old != 0 {
-		took = old - old/8 + took/8
-	}
-	m.narrowRun.Store(took)
+	m.narrowRun.add(time.Since(start))
 }
 
 // runSession runs session, stopping it early when ctx is cancelled.

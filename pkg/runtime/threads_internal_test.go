@@ -32,14 +32,14 @@ func TestLoneRunThreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := time.Duration(m.narrowRun.Load()); got <= 0 {
+	if got := m.narrowRun.get(); got <= 0 {
 		t.Fatalf("one-thread Run time kept as %v", got)
 	}
 	if m.wide.Load() != nil {
 		t.Fatal("a wide session was made before the model's Runs were known to be costly")
 	}
 
-	m.narrowRun.Store(int64(costlyRun))
+	m.narrowRun.ns.Store(int64(costlyRun))
 	if s, _ := m.pickSession(); s != m.session {
 		t.Error("a Run took a wide session that was not made yet")
 	}
@@ -59,7 +59,7 @@ func TestLoneRunThreads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if time.Duration(m.narrowRun.Load()) != costlyRun {
+	if m.narrowRun.get() != costlyRun {
 		t.Error("a Run on the wide session changed the one-thread Run time")
 	}
 	for i := range wide {
@@ -86,7 +86,8 @@ func TestCheapModelMakesNoWideSession(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	m.makingWide.Wait() // a wide session started would be there now
 	if m.wide.Load() != nil {
-		t.Errorf("a model of %v Runs made a wide session", time.Duration(m.narrowRun.Load()))
+		t.Errorf("a model of %v Runs made a wide session", m.narrowRun.get())
 	}
 }
