@@ -213,9 +213,15 @@ func (b BatchingConfig) BatchOptions() runtime.BatchOptions {
 // Validate reports settings that make no sense, such as models the node
 // does not serve or traffic rules that do not add up.
 func (c *Config) Validate(served func(name string) bool) error {
+	if err := c.Defaults.checkThreads("defaults"); err != nil {
+		return err
+	}
 	for name, m := range c.Models {
 		if !served(name) {
 			return fmt.Errorf("config: model %q is not served (no --model or repository entry for it)", name)
+		}
+		if err := m.checkThreads(fmt.Sprintf("model %q", name)); err != nil {
+			return err
 		}
 		for role, split := range map[string]*TrafficSplit{RoleCanary: m.Canary, RoleShadow: m.Shadow} {
 			if split == nil {
@@ -234,6 +240,16 @@ func (c *Config) Validate(served func(name string) bool) error {
 		}
 		if m.Sticky != nil && m.Sticky.Header == "" {
 			return fmt.Errorf("config: model %q: sticky.header is empty", name)
+		}
+	}
+	return nil
+}
+
+// checkThreads refuses negative thread counts in the settings of where.
+func (m ModelConfig) checkThreads(where string) error {
+	for key, n := range map[string]int{"intra_op_threads": m.IntraOpThreads, "inter_op_threads": m.InterOpThreads} {
+		if n < 0 {
+			return fmt.Errorf("config: %s: %s %d: want 0 (the default) or more", where, key, n)
 		}
 	}
 	return nil

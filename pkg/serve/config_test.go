@@ -55,3 +55,18 @@ func TestConfigRejectsUnknownKeysAndBadDurations(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigRejectsNegativeThreadCounts(t *testing.T) {
+	for text, want := range map[string]string{
+		"defaults:\n  intra_op_threads: -1\n":          "defaults: intra_op_threads -1",
+		"models:\n  iris:\n    inter_op_threads: -2\n": `model "iris": inter_op_threads -2`,
+	} {
+		c, err := LoadConfig(writeConfig(t, text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Validate(func(string) bool { return true }); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: err %v, want it to say %q", text, err, want)
+		}
+	}
+}
